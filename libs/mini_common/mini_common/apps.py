@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MiniCommonConfig(AppConfig):
+    name = "mini_common"
+    verbose_name = "Mini common"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,63 @@
+"""One pybreaker CircuitBreaker per downstream service, per process.
+
+With a Redis URL the breakers keep their state in Redis (pybreaker's
+CircuitRedisStorage), so every worker process of a service sees the same
+state; otherwise each process has its own.
+
+pybreaker holds a lock for the whole wrapped call, so threads sharing one
+breaker would call one at a time. The services run gunicorn's sync workers
+(one request per process at a time), where that lock is never contended.
+"""
+
+import logging
+
+import pybreaker
+
+from mini_common.conf import mini_setting
+
+logger = logging.getLogger("mini_common.breaker")
+
+_breakers: dict[str, pybreaker.CircuitBreaker] = {}
+
+
+class BreakerLogListener(pybreaker.CircuitBreakerListener):
+    def state_change(self, cb, old_state, new_state):
+        logger.warning(
+            "circuit %s: %s -> %s",
+            cb.name,
+            getattr(old_state, "name", old_state),
+            getattr(new_state, "name", new_state),
+            extra={"target": cb.name, "breaker_state": getattr(new_state, "name", new_state)},
+        )
+
+
+def _storage(name: str):
+    redis_url = mini_setting("REDIS_URL")
+    if not redis_url:
+        return None
+    import redis
+
+    connection = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    namespace = f"mini:{mini_setting('SERVICE_NAME')}:breaker"
+    return pybreaker.CircuitRedisStorage(
+        pybreaker.STATE_CLOSED, connection, namespace=f"{namespace}:{name}"
+    )
+
+
+def get_breaker(name: str) -> pybreaker.CircuitBreaker:
+    breaker = _breakers.get(name)
+    if breaker is None:
+        breaker = pybreaker.CircuitBreaker(
+            fail_max=mini_setting("BREAKER_FAIL_MAX"),
+            reset_timeout=mini_setting("BREAKER_RESET_TIMEOUT"),
+            listeners=[BreakerLogListener()],
+            state_storage=_storage(name),
+            name=name,
+        )
+        _breakers[name] = breaker
+    return breaker
+
+
+def reset_breakers() -> None:
+    """Forget all breakers (after fork, and between tests)."""
+    _breakers.clear()

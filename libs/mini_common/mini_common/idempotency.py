@@ -1,0 +1,148 @@
+"""Idempotency-Key handling for POST views (IETF httpapi draft, Stripe's practice).
+
+Decorate a DRF view method with ``@idempotent``:
+
+- no key: the view runs as usual;
+- first use of a key: the key is claimed (a unique row), the view runs, and its
+  final response is stored, success or business failure alike;
+- same key and payload after completion: the stored response is replayed with
+  ``Idempotent-Replayed: true``;
+- same key, other payload: 422 ``idempotency_key_reused``;
+- same key while the first is still running: 409 ``request_in_progress``;
+- a 400 stores nothing (a corrected retry may reuse the key); a 5xx leaves the
+  key claimable again, so that a retry resumes the work.
+"""
+
+import functools
+import hashlib
+import json
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from mini_common.conf import mini_setting
+from mini_common.errors import IdempotencyKeyReused, RequestInProgress, ValidationFailed
+from mini_common.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def validate_key(key: str) -> str:
+    if not 1 <= len(key) <= 255 or not all(0x21 <= ord(ch) <= 0x7E for ch in key):
+        raise ValidationFailed(
+            "Idempotency-Key must be 1-255 printable ASCII characters",
+            errors={HEADER: ["Must be 1-255 printable ASCII characters without spaces."]},
+        )
+    return key
+
+
+def payload_fingerprint(data) -> str:
+    canonical = json.dumps(data, cls=JSONEncoder, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def claim_key(*, username: str, method: str, path: str, key: str, fingerprint: str):
+    """Claim the key for this request; returns the completed record to replay, or None.
+
+    Raises IdempotencyKeyReused or RequestInProgress when the key is not ours.
+    """
+    now = timezone.now()
+    lease = now + timedelta(seconds=mini_setting("IDEMPOTENCY_LEASE"))
+    scope = {"username": username, "method": method, "path": path, "key": key}
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.create(
+                **scope,
+                fingerprint=fingerprint,
+                state=IdempotencyRecord.State.PROCESSING,
+                locked_until=lease,
+            )
+        return None
+    except IntegrityError:
+        pass
+
+    record = IdempotencyRecord.objects.filter(**scope).first()
+    if record is None:  # purged between our insert and this read: try once more
+        return claim_key(**scope, fingerprint=fingerprint)
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used with a different request body"
+        )
+    if record.state == IdempotencyRecord.State.COMPLETED:
+        return record
+    if record.state == IdempotencyRecord.State.PROCESSING and record.locked_until > now:
+        raise RequestInProgress("The first request with this key has not finished yet")
+
+    # A retryable failure, or a holder that died (lease expired): take it over,
+    # unless another request does so first.
+    taken = IdempotencyRecord.objects.filter(
+        pk=record.pk, state=record.state, locked_until=record.locked_until
+    ).update(state=IdempotencyRecord.State.PROCESSING, locked_until=lease)
+    if not taken:
+        raise RequestInProgress("Another request with this key is being processed")
+    return None
+
+
+def release_key(*, scope: dict, response: Response) -> None:
+    """Store the final response, or free the key when the outcome is not final."""
+    records = IdempotencyRecord.objects.filter(**scope)
+    status = response.status_code
+    if status == 400:
+        records.delete()
+    elif status >= 500:
+        records.update(state=IdempotencyRecord.State.RETRYABLE, locked_until=timezone.now())
+    else:
+        records.update(
+            state=IdempotencyRecord.State.COMPLETED,
+            response_status=status,
+            response_body=json.loads(json.dumps(response.data, cls=JSONEncoder)),
+            response_content_type=response.content_type or "",
+        )
+
+
+def replay(record: IdempotencyRecord) -> Response:
+    response = Response(record.response_body, status=record.response_status)
+    if record.response_content_type.startswith("application/problem+json"):
+        response.content_type = "application/problem+json"
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def idempotent(view_method):
+    @functools.wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view_method(self, request, *args, **kwargs)
+        validate_key(key)
+        scope = {
+            "username": getattr(request.user, "username", "") or "",
+            "method": request.method,
+            "path": request.path[:255],
+            "key": key,
+        }
+        stored = claim_key(**scope, fingerprint=payload_fingerprint(request.data))
+        if stored is not None:
+            return replay(stored)
+        try:
+            response = view_method(self, request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - rendered like DRF would, then stored
+            try:
+                response = self.handle_exception(exc)
+            except Exception:
+                release_key(scope=scope, response=Response(status=500))
+                raise
+        release_key(scope=scope, response=response)
+        return response
+
+    return wrapper
+
+
+def purge_expired_keys() -> int:
+    cutoff = timezone.now() - timedelta(seconds=mini_setting("IDEMPOTENCY_TTL"))
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
