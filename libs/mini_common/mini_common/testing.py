@@ -50,7 +50,7 @@ def make_service_client():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_clients_and_breakers():
+def fresh_clients_and_breakers():
     """Every test starts with closed breakers and no pooled connections."""
     reset_clients()
     reset_breakers()

@@ -1,0 +1,117 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mini_common.models import IdempotencyRecord
+from tests.urls import CALLS
+
+pytestmark = pytest.mark.django_db
+
+BODY = {"amount": "10.50", "kind": "deposit"}
+
+
+@pytest.fixture(autouse=True)
+def _clear_calls():
+    CALLS.clear()
+
+
+@pytest.fixture
+def alice(make_user_client):
+    return make_user_client("alice")
+
+
+def post(client, body=BODY, key="k-1"):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post("/charge", body, format="json", **headers)
+
+
+def test_same_key_same_payload_replays_without_side_effect(alice):
+    first, again = post(alice), post(alice)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() == {"n": 1, "amount": 10.5}
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert len(CALLS) == 1
+
+
+def test_key_order_in_json_does_not_matter(alice):
+    post(alice, {"amount": "10.50", "kind": "deposit"})
+    assert post(alice, {"kind": "deposit", "amount": "10.50"})["Idempotent-Replayed"] == "true"
+
+
+def test_same_key_other_payload_is_422(alice):
+    post(alice)
+    response = post(alice, {**BODY, "amount": "11"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_reused"
+
+
+def test_keys_are_scoped_per_user(alice, make_user_client):
+    post(alice)
+    assert post(make_user_client("bob")).json()["n"] == 2
+
+
+def test_business_failure_is_stored_and_replayed(alice):
+    body = {**BODY, "outcome": "poor"}
+    first, again = post(alice, body), post(alice, body)
+    assert first.status_code == again.status_code == 402
+    assert again["Idempotent-Replayed"] == "true"
+    assert again["Content-Type"] == "application/problem+json"
+    assert len(CALLS) == 1
+
+
+def test_validation_failure_stores_nothing(alice):
+    assert post(alice, {"amount": "-1", "kind": "deposit"}).status_code == 400
+    assert not IdempotencyRecord.objects.exists()
+    assert post(alice).status_code == 201
+
+
+def test_server_side_failure_lets_a_retry_run_again(alice):
+    body = {**BODY, "outcome": "down"}
+    assert post(alice, body).status_code == 503
+    assert post(alice, body).status_code == 503
+    assert len(CALLS) == 2  # not replayed: the retry really ran
+
+
+def test_in_flight_key_is_409(alice):
+    IdempotencyRecord.objects.create(
+        username="alice", method="POST", path="/charge", key="k-1",
+        fingerprint=_fingerprint(), state="PROCESSING",
+        locked_until=timezone.now() + timedelta(seconds=30),
+    )
+    response = post(alice)
+    assert response.status_code == 409
+    assert response.json()["code"] == "request_in_progress"
+
+
+def test_expired_lease_of_a_dead_holder_is_taken_over(alice):
+    IdempotencyRecord.objects.create(
+        username="alice", method="POST", path="/charge", key="k-1",
+        fingerprint=_fingerprint(), state="PROCESSING",
+        locked_until=timezone.now() - timedelta(seconds=1),
+    )
+    assert post(alice).status_code == 201
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "has space", "ünicode"])
+def test_bad_keys_are_400(alice, key):
+    response = alice.post("/charge", BODY, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["errors"]
+
+
+def test_purge_removes_only_expired(alice, settings):
+    from mini_common.idempotency import purge_expired_keys
+
+    post(alice)
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(days=2))
+    post(alice, key="k-2")
+    assert purge_expired_keys() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["k-2"]
+
+
+def _fingerprint():
+    from mini_common.idempotency import payload_fingerprint
+
+    return payload_fingerprint(BODY)

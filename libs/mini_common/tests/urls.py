@@ -1,0 +1,38 @@
+from django.urls import path
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mini_common.errors import DependencyUnavailable, InsufficientFunds
+from mini_common.fields import EnumField, MoneyField
+from mini_common.idempotency import idempotent
+from mini_common.urls import common_urlpatterns
+
+CALLS = []  # what the view really did, so tests can tell replays from re-runs
+
+
+class ChargeApi(APIView):
+    """A stand-in for a money-moving endpoint."""
+
+    class InputSerializer(serializers.Serializer):
+        amount = MoneyField()
+        kind = EnumField(choices=["DEPOSIT", "WITHDRAWAL"])
+        outcome = serializers.ChoiceField(choices=["ok", "poor", "down"], default="ok")
+
+    @idempotent
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        CALLS.append(serializer.validated_data)
+        outcome = serializer.validated_data["outcome"]
+        if outcome == "poor":
+            raise InsufficientFunds("not enough")
+        if outcome == "down":
+            raise DependencyUnavailable("billing")
+        return Response({"n": len(CALLS), "amount": serializer.fields["amount"].to_representation(
+            serializer.validated_data["amount"])}, status=201)
+
+
+urlpatterns = [path("charge", ChargeApi.as_view()), *common_urlpatterns("test")]
+handler404 = "mini_common.problems.handler404"
+handler500 = "mini_common.problems.handler500"
