@@ -112,6 +112,13 @@ def replay(record: IdempotencyRecord) -> Response:
     return response
 
 
+def _scope_owner(user) -> str:
+    """The user a key belongs to; a service calling for no user has a scope of its own."""
+    username = getattr(user, "username", "") or ""
+    service = getattr(user, "service", "") or ""
+    return username or (f"service:{service}" if service else "")
+
+
 def idempotent(view_method):
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
@@ -120,7 +127,7 @@ def idempotent(view_method):
             return view_method(self, request, *args, **kwargs)
         validate_key(key)
         scope = {
-            "username": getattr(request.user, "username", "") or "",
+            "username": _scope_owner(request.user),
             "method": request.method,
             "path": request.path[:255],
             "key": key,

@@ -1,0 +1,157 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mini_common.auth import USERNAME_PATTERN, IsEndUser, IsInternal
+from mini_common.fields import EnumField
+from mini_common.idempotency import HEADER as IDEMPOTENCY_HEADER
+from mini_common.idempotency import idempotent
+from mini_common.pagination import StandardPagination
+from notifications.fields import (
+    ParentIdField,
+    StrictCharField,
+    StrictEmailField,
+    StrictRegexField,
+)
+from notifications.models import TEXT_MAX_LENGTH, Notification
+from notifications.selectors import notification_list
+from notifications.services import notification_create
+
+PHONE_PATTERN = r"^\+?[0-9 ()-]{5,20}$"
+
+
+class BlankAsNullField(serializers.CharField):
+    """Optional text (parent id, contact data): stored blank, answered null."""
+
+    def to_representation(self, value):
+        return value or None
+
+
+class ContactOutputSerializer(serializers.Serializer):
+    email = BlankAsNullField(source="contact_email", allow_null=True)
+    phone = BlankAsNullField(source="contact_phone", allow_null=True)
+
+
+class ContactInputSerializer(serializers.Serializer):
+    email = StrictEmailField(max_length=254, required=False, allow_blank=True, allow_null=True)
+    phone = StrictRegexField(PHONE_PATTERN, required=False, allow_blank=True, allow_null=True)
+
+
+class NotificationOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Notification"
+
+    id = serializers.IntegerField()
+    notificationType = serializers.ChoiceField(
+        source="notification_type", choices=Notification.Type.values
+    )
+    parentType = serializers.ChoiceField(
+        source="parent_type", choices=Notification.ParentType.values
+    )
+    parentId = BlankAsNullField(source="parent_id", allow_null=True)
+    username = serializers.CharField()
+    text = serializers.CharField()
+    contact = ContactOutputSerializer(source="*")
+    deliveryStatus = serializers.ChoiceField(
+        source="delivery_status", choices=Notification.DeliveryStatus.values
+    )
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+class NotificationPageSerializer(serializers.Serializer):
+    """Documentation only: the shape of a page of notifications."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = NotificationOutputSerializer(many=True)
+
+
+class NotificationApi(APIView):
+    """``/api/v1/notification``: POST (internal) creates and sends, GET lists.
+
+    The contract puts both operations on one URL, so one view holds both
+    handlers, each with its own permission and serializers.
+    """
+
+    def get_permissions(self):
+        return [IsInternal()] if self.request.method == "POST" else [IsEndUser()]
+
+    class CreateInputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "NotificationCreate"  # the OpenAPI component's name
+
+        notificationType = EnumField(source="notification_type", choices=Notification.Type.values)
+        parentType = EnumField(source="parent_type", choices=Notification.ParentType.values)
+        parentId = ParentIdField(source="parent_id", required=False, allow_null=True, default=None)
+        username = StrictRegexField(USERNAME_PATTERN)
+        text = StrictCharField(max_length=TEXT_MAX_LENGTH)
+        contact = ContactInputSerializer()
+
+        def validate_contact(self, contact: dict) -> dict:
+            if not contact.get("email") and not contact.get("phone"):
+                raise serializers.ValidationError("Give an e-mail address or a phone number.")
+            return contact
+
+    class FilterSerializer(serializers.Serializer):
+        notificationType = EnumField(
+            source="notification_type", choices=Notification.Type.values, required=False
+        )
+        parentType = EnumField(
+            source="parent_type", choices=Notification.ParentType.values, required=False
+        )
+        parentId = ParentIdField(source="parent_id", required=False)
+        username = StrictRegexField(
+            USERNAME_PATTERN, required=False, help_text="Admins only: one user's notifications."
+        )
+
+    @extend_schema(
+        operation_id="notification_create",
+        request=CreateInputSerializer,
+        responses={201: NotificationOutputSerializer},
+        description=(
+            "Internal. Stores the notification, then sends it: by e-mail to contact.email "
+            "through Django's e-mail backend, or, with only a phone number, to the log "
+            "channel (there is no SMS gateway; a log line, and the notification counts "
+            "as sent). Always 201 once stored: deliveryStatus is SENT or FAILED (a failed "
+            "one is retried by `manage.py reconcile`), or PENDING when a retried request "
+            "finds its notification still being sent. parentId is text: an integer is "
+            "accepted and answered as its decimal string; null when absent. Absent contact "
+            "data is answered null. Honours Idempotency-Key."
+        ),
+    )
+    @idempotent
+    def post(self, request):
+        serializer = self.CreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        contact = data.pop("contact")
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        notification = notification_create(
+            **data,
+            contact_email=contact.get("email") or "",
+            contact_phone=contact.get("phone") or "",
+            request_key=f"{request.user.service}/{key}" if key else None,
+        )
+        return Response(
+            NotificationOutputSerializer(notification).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        operation_id="notification_list",
+        parameters=[FilterSerializer],
+        responses={200: NotificationPageSerializer},
+        description=(
+            "The caller's notifications, newest first, paginated (?page=&pageSize=, max 100). "
+            "Admins see everyone's and may filter by username. An unknown enum in a filter "
+            "is a 400."
+        ),
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        notifications = notification_list(viewer=request.user, **filters.validated_data)
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(notifications, request, view=self)
+        return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)

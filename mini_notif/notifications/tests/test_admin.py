@@ -1,0 +1,45 @@
+import pytest
+from django.core import mail
+
+from notifications.models import Notification
+from notifications.tests.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/notif/notifications/notification/"
+
+
+def test_changelist_search_filters_and_change_page(admin_client):
+    notification = NotificationFactory(username="alice", parent_id="17")
+    NotificationFactory(username="bob")
+
+    listing = admin_client.get(CHANGELIST)
+    searched = admin_client.get(CHANGELIST, {"q": "alice"})
+    filtered = admin_client.get(CHANGELIST, {"delivery_status__exact": "FAILED"})
+    change = admin_client.get(f"{CHANGELIST}{notification.pk}/change/")
+
+    assert listing.status_code == 200
+    assert searched.context["cl"].result_count == 1
+    assert filtered.context["cl"].result_count == 0
+    assert change.status_code == 200
+    assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
+
+
+def test_resend_action_retries_unsent_and_skips_sent(admin_client):
+    failed = NotificationFactory(
+        delivery_status=Notification.DeliveryStatus.FAILED, attempts=10, sent_at=None
+    )
+    sent = NotificationFactory()
+
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "resend", "_selected_action": [failed.pk, sent.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Sent 1, failed 0, skipped 1" in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.delivery_status == Notification.DeliveryStatus.SENT
+    assert failed.attempts == 11  # the attempt limit is for reconcile, not for a human
+    assert len(mail.outbox) == 1
