@@ -1,0 +1,262 @@
+from collections.abc import Mapping
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.models import Operation
+from billing.schema import IDEMPOTENCY_KEY, problem_responses
+from billing.selectors import (
+    RECENT_OPERATIONS,
+    account_get,
+    account_get_for_operation,
+    account_get_with_recent_operations,
+    operation_list,
+)
+from billing.services import account_create, operation_perform
+from mini_common.auth import USERNAME_PATTERN, IsEndUser, IsEndUserOrInternal, IsInternal
+from mini_common.errors import PermissionDenied
+from mini_common.fields import EnumField, MoneyField, StrictIntegerField
+from mini_common.idempotency import idempotent
+from mini_common.pagination import StandardPagination
+
+MAX_ORDER_ID = 2**63 - 1  # BIGINT
+TYPE_CHOICES = Operation.Type.choices
+
+
+class StrictSerializer(serializers.Serializer):
+    # Refuses fields it does not know: a misspelt "acount" must not silently move the
+    # caller's own money instead of the named account's.
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class UsernameField(serializers.RegexField):
+    default_error_messages = {"invalid": "Must be 3-150 characters of [A-Za-z0-9_.-]."}
+
+    def __init__(self, **kwargs):
+        super().__init__(USERNAME_PATTERN.pattern, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):  # CharField would turn 123 into "123"
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_serializer(component_name="AccountRef")
+class AccountRefSerializer(StrictSerializer):
+    username = UsernameField()
+
+
+@extend_schema_serializer(component_name="Account")
+class AccountOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    balance = MoneyField()
+
+
+@extend_schema_serializer(component_name="Operation")
+class OperationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=TYPE_CHOICES)
+    amount = MoneyField()
+    balance = MoneyField(source="balance_after", help_text="The balance after this operation.")
+    orderId = serializers.IntegerField(source="order_id", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+class AccountCreateApi(APIView):
+    """Internal: mini_auth opens the account during registration."""
+
+    permission_classes = [IsInternal]
+
+    @extend_schema_serializer(component_name="AccountNew")
+    class InputSerializer(StrictSerializer):
+        username = UsernameField()
+
+    @extend_schema(
+        summary="Open an account (internal)",
+        description="Idempotent by nature: an existing account is answered with 200. "
+        "Unknown body fields are a 400.",
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: AccountOutputSerializer,
+            200: AccountOutputSerializer,
+            **problem_responses(
+                {
+                    400: "validation_error",
+                    403: "permission_denied: not an internal caller (no X-Service).",
+                }
+            ),
+        },
+    )
+    @idempotent
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account, created = account_create(**serializer.validated_data)
+        return Response(
+            AccountOutputSerializer(account).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class AccountBalanceApi(APIView):
+    permission_classes = [IsEndUser]
+
+    @extend_schema(
+        summary="The caller's balance",
+        responses={
+            200: AccountOutputSerializer,
+            **problem_responses({404: "account_not_found"}),
+        },
+    )
+    def get(self, request):
+        account = account_get(username=request.user.username)
+        return Response(AccountOutputSerializer(account).data)
+
+
+class AccountFullApi(APIView):
+    permission_classes = [IsEndUser]
+
+    @extend_schema_serializer(component_name="AccountFull")
+    class OutputSerializer(AccountOutputSerializer):
+        createdAt = serializers.DateTimeField(source="created_at")
+        operations = OperationOutputSerializer(many=True, source="recent_operations")
+
+    @extend_schema(
+        summary="The caller's account with its latest operations",
+        description=f"`operations`: the latest {RECENT_OPERATIONS}, newest first.",
+        responses={200: OutputSerializer, **problem_responses({404: "account_not_found"})},
+    )
+    def get(self, request):
+        account = account_get_with_recent_operations(username=request.user.username)
+        return Response(self.OutputSerializer(account).data)
+
+
+class OperationListApi(APIView):
+    """The caller's operations, newest first; internal callers name the user in X-Username."""
+
+    permission_classes = [IsEndUser]
+
+    @extend_schema_serializer(component_name="OperationFilter")
+    class FilterSerializer(serializers.Serializer):
+        orderId = StrictIntegerField(
+            source="order_id", required=False, min_value=1, max_value=MAX_ORDER_ID
+        )
+        type = EnumField(choices=TYPE_CHOICES, required=False, help_text="Case-insensitive.")
+
+    @extend_schema(
+        summary="The caller's operations (paginated, newest first)",
+        description="`?orderId=` tells, without side effects, whether an order's payment "
+        "happened. Internal callers pass the user in X-Username.",
+        parameters=[FilterSerializer],
+        responses={
+            200: OperationOutputSerializer(many=True),
+            **problem_responses(
+                {
+                    400: "validation_error: orderId not a positive integer, or unknown type.",
+                    404: "account_not_found; not_found for a page past the end.",
+                }
+            ),
+        },
+    )
+    def get(self, request):
+        # A plain dict: given a QueryDict, DRF would read "?orderId=" as "no filter", and a
+        # caller asking whether an order was paid would see every payment instead.
+        filters = self.FilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        account = account_get(username=request.user.username)
+        operations = operation_list(
+            account=account,
+            order_id=filters.validated_data.get("order_id"),
+            operation_type=filters.validated_data.get("type"),
+        )
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(operations, request, view=self)
+        return paginator.get_paginated_response(OperationOutputSerializer(page, many=True).data)
+
+
+class OperateApi(APIView):
+    permission_classes = [IsEndUserOrInternal]
+
+    @extend_schema_serializer(component_name="Operate")
+    class InputSerializer(StrictSerializer):
+        type = EnumField(choices=TYPE_CHOICES, help_text="Case-insensitive.")
+        amount = MoneyField()
+        account = AccountRefSerializer(required=False, allow_null=True)
+        orderId = StrictIntegerField(
+            source="order_id",
+            required=False,
+            allow_null=True,
+            min_value=1,
+            max_value=MAX_ORDER_ID,
+            help_text="Required for a PAYMENT; refused on DEPOSIT and WITHDRAWAL.",
+        )
+
+        def validate(self, data):
+            is_payment = data["type"] == Operation.Type.PAYMENT
+            if is_payment and data.get("order_id") is None:
+                raise serializers.ValidationError({"orderId": ["A PAYMENT needs an orderId."]})
+            if not is_payment and data.get("order_id") is not None:
+                raise serializers.ValidationError({"orderId": ["Only a PAYMENT has an orderId."]})
+            return data
+
+    @extend_schema(
+        summary="Move money: DEPOSIT, WITHDRAWAL, or (internal callers only) PAYMENT",
+        description=(
+            "Answers the operation with `balance` = the balance after it.\n\n"
+            "- `account.username`, if given, must be the caller; admins and internal "
+            "callers may name any account. An end user naming another account gets "
+            "**403** `permission_denied`, whether that account exists or not.\n"
+            "- `PAYMENT` is for internal callers (X-Service) only: **403** otherwise. "
+            "It needs `orderId`; `orderId` on DEPOSIT/WITHDRAWAL is a **400**. "
+            "`orderId: null` is the same as leaving it out.\n"
+            "- A `PAYMENT` for an order that is already paid answers the recorded "
+            "payment (200, same body) when account and amount match, **409** "
+            "`payment_exists` otherwise. An order is paid at most once.\n"
+            "- Unknown body fields are a **400**."
+        ),
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: OperationOutputSerializer,
+            **problem_responses(
+                {
+                    400: "validation_error (bad amount, type, orderId, unknown field); "
+                    "malformed_request (not JSON).",
+                    402: "insufficient_funds: the balance does not cover a WITHDRAWAL or "
+                    "PAYMENT; nothing changed.",
+                    403: "permission_denied: PAYMENT from an end user, or another user's account.",
+                    404: "account_not_found",
+                    409: "payment_exists; request_in_progress (same Idempotency-Key).",
+                    422: "balance_limit_exceeded (a deposit past 9999999999.99); "
+                    "idempotency_key_reused.",
+                }
+            ),
+        },
+    )
+    @idempotent
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["type"] == Operation.Type.PAYMENT and not request.user.is_internal:
+            raise PermissionDenied("Only internal callers make payments")
+        account = account_get_for_operation(
+            caller=request.user, username=(data.get("account") or {}).get("username")
+        )
+        operation, _created = operation_perform(
+            account=account,
+            operation_type=data["type"],
+            amount=data["amount"],
+            order_id=data.get("order_id"),
+        )
+        return Response(OperationOutputSerializer(operation).data)

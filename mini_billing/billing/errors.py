@@ -1,0 +1,21 @@
+"""Billing's own error codes, on top of mini_common's vocabulary."""
+
+from mini_common.errors import ApiError, Conflict, InsufficientFunds, NotFound
+
+__all__ = ["AccountNotFound", "BalanceLimitExceeded", "InsufficientFunds", "PaymentExists"]
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+    title = "Account not found"
+
+
+class PaymentExists(Conflict):
+    code = "payment_exists"
+    title = "This order was already paid with another amount or from another account"
+
+
+class BalanceLimitExceeded(ApiError):
+    status_code = 422
+    code = "balance_limit_exceeded"
+    title = "The balance would exceed its limit"

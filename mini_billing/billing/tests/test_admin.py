@@ -1,0 +1,51 @@
+from decimal import Decimal
+
+import pytest
+
+from billing.models import Operation
+from billing.services import operation_perform
+from billing.tests.factories import AccountFactory
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = "/admin/billing/billing"
+
+
+@pytest.fixture
+def account():
+    account = AccountFactory(username="alice", deposit="100")
+    operation_perform(account=account, operation_type="PAYMENT", amount=Decimal(5), order_id=77)
+    return account
+
+
+def test_account_pages_show_balance_and_operations(admin_client, account):
+    listing = admin_client.get(f"{ADMIN}/account/", {"q": "alice"})
+    assert listing.status_code == 200
+    assert b"alice" in listing.content
+    detail = admin_client.get(f"{ADMIN}/account/{account.pk}/change/")
+    assert detail.status_code == 200
+    assert b"Operations (latest 50)" in detail.content
+    assert b"PAYMENT" in detail.content
+
+
+def test_operations_are_searchable_and_filterable(admin_client, account):
+    by_order = admin_client.get(f"{ADMIN}/operation/", {"q": "77"})
+    assert by_order.status_code == 200
+    assert len(by_order.context["cl"].result_list) == 1
+    by_type = admin_client.get(f"{ADMIN}/operation/", {"type__exact": "DEPOSIT"})
+    assert len(by_type.context["cl"].result_list) == 1
+    assert admin_client.get(f"{ADMIN}/operation/", {"q": "not-a-number"}).status_code == 200
+
+
+def test_nothing_can_be_added_changed_or_deleted(admin_client, account):
+    operation = Operation.objects.filter(account=account).first()
+    assert admin_client.get(f"{ADMIN}/operation/add/").status_code == 403
+    assert admin_client.get(f"{ADMIN}/account/add/").status_code == 403
+    assert admin_client.get(f"{ADMIN}/operation/{operation.pk}/delete/").status_code == 403
+    assert admin_client.get(f"{ADMIN}/account/{account.pk}/delete/").status_code == 403
+    response = admin_client.post(
+        f"{ADMIN}/account/{account.pk}/change/", {"username": "mallory", "balance": "1000000"}
+    )
+    assert response.status_code == 403
+    account.refresh_from_db()
+    assert (account.username, account.balance) == ("alice", Decimal("95.00"))
