@@ -15,9 +15,11 @@ Decorate a DRF view method with ``@idempotent``:
 
 import functools
 import hashlib
+import hmac
 import json
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.response import Response
@@ -41,8 +43,9 @@ def validate_key(key: str) -> str:
 
 
 def payload_fingerprint(data) -> str:
+    """A keyed hash of the canonical payload: bodies may hold passwords, so no plain sha256."""
     canonical = json.dumps(data, cls=JSONEncoder, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(settings.SECRET_KEY.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def claim_key(*, username: str, method: str, path: str, key: str, fingerprint: str):

@@ -1,0 +1,55 @@
+from django.contrib import admin, messages
+
+from identity.models import Registration, RevokedAccessToken
+from identity.services import registration_complete
+from mini_common.errors import ApiError
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    list_display = (
+        "username",
+        "status",
+        "profile_created",
+        "account_created",
+        "attempts",
+        "last_error",
+        "created_at",
+        "completed_at",
+    )
+    list_filter = ("status", "profile_created", "account_created", "created_at")
+    search_fields = ("username", "email", "last_name")
+    readonly_fields = [field.name for field in Registration._meta.fields]
+    ordering = ("-created_at",)
+    actions = ["resume_registrations"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Resume selected pending registrations")
+    def resume_registrations(self, request, queryset):
+        completed, failed = 0, []
+        for registration in queryset.filter(status=Registration.Status.PENDING):
+            try:
+                registration_complete(registration=registration)
+                completed += 1
+            except ApiError as exc:
+                failed.append(f"{registration.username} ({exc.code})")
+        self.message_user(request, f"{completed} registration(s) completed.")
+        if failed:
+            self.message_user(request, "Still pending: " + ", ".join(failed), messages.WARNING)
+
+
+@admin.register(RevokedAccessToken)
+class RevokedAccessTokenAdmin(admin.ModelAdmin):
+    list_display = ("jti", "username", "revoked_at", "expires_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("jti", "username")
+    readonly_fields = ("jti", "username", "revoked_at", "expires_at")
+    ordering = ("-revoked_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

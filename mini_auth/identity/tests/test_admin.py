@@ -1,0 +1,48 @@
+import pytest
+
+from identity.models import Registration, RevokedAccessToken
+from identity.tests.factories import RegistrationFactory
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = "/admin/auth/"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "identity/registration/",
+        "identity/registration/?status__exact=PENDING",
+        "identity/registration/?q=alice",
+        "identity/revokedaccesstoken/",
+        "auth/user/",
+        "token_blacklist/outstandingtoken/",
+    ],
+)
+def test_admin_pages_load(admin_client, page):
+    RegistrationFactory(user__username="alice")
+    RegistrationFactory(pending=True, user__username="bob")
+    RevokedAccessToken.objects.create(jti="j1", username="alice", expires_at="2100-01-01T00:00Z")
+    assert admin_client.get(ADMIN + page).status_code == 200
+
+
+def test_registrations_are_read_only(admin_client):
+    registration = RegistrationFactory(pending=True)
+    url = f"{ADMIN}identity/registration/{registration.pk}/change/"
+    admin_client.post(url, {"status": "COMPLETE"})
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.PENDING
+    assert admin_client.get(f"{ADMIN}identity/registration/add/").status_code == 403
+
+
+def test_admin_action_resumes_pending_registrations(admin_client, fake_services):
+    pending = RegistrationFactory(pending=True, user__username="bob")
+    response = admin_client.post(
+        f"{ADMIN}identity/registration/",
+        {"action": "resume_registrations", "_selected_action": [pending.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    pending.refresh_from_db()
+    assert pending.status == Registration.Status.COMPLETE
+    assert pending.user.is_active

@@ -1,0 +1,73 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import config.settings as service_settings
+from mini_common.settings import var_dir
+
+SERVICE_DIR = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(bool(os.environ.get("REDIS_URL")), reason="REDIS_URL set: Redis caches")
+def test_without_redis_the_caches_are_files_shared_by_all_worker_processes():
+    caches = service_settings.CACHES
+    for alias in ("default", "revocations"):
+        assert caches[alias]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
+        assert Path(caches[alias]["LOCATION"]).is_relative_to(var_dir() / "cache" / "auth")
+    assert caches["default"]["LOCATION"] != caches["revocations"]["LOCATION"]
+
+
+def test_jwt_settings():
+    jwt = service_settings.SIMPLE_JWT
+    assert jwt["ALGORITHM"] == "HS256"
+    assert jwt["ROTATE_REFRESH_TOKENS"] and jwt["BLACKLIST_AFTER_ROTATION"]
+    assert not jwt["UPDATE_LAST_LOGIN"]
+    assert jwt["ACCESS_TOKEN_LIFETIME"].total_seconds() == 300
+    assert jwt["REFRESH_TOKEN_LIFETIME"].total_seconds() == 86400
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("JWT_", "MINI_ENV", "DJANGO_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=SERVICE_DIR,
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+PRODUCTION = {
+    "MINI_ENV": "production",
+    "DJANGO_SECRET_KEY": "a-real-secret-key-for-this-test-only-0123456789",
+    "MINI_INTERNAL_TOKEN": "a-real-internal-token-for-this-test",
+    "DJANGO_ALLOWED_HOSTS": "auth.example.com",
+}
+
+
+@pytest.mark.parametrize(
+    "env, error",
+    [
+        ({}, "JWT_SIGNING_KEY must be set"),
+        ({"JWT_SIGNING_KEY": "too-short"}, "at least 32 characters"),
+        ({"JWT_SIGNING_KEY": "k" * 40, "JWT_ACCESS_TTL": "0"}, "JWT_ACCESS_TTL must be positive"),
+        ({"JWT_SIGNING_KEY": "k" * 40, "LOGIN_THROTTLE_RATE": "lots"}, "LOGIN_THROTTLE_RATE"),
+    ],
+)
+def test_production_refuses_unsafe_settings(env, error):
+    result = load_settings(**PRODUCTION, **env)
+    assert result.returncode != 0
+    assert error in result.stderr
+
+
+def test_production_starts_with_a_real_key():
+    result = load_settings(**PRODUCTION, JWT_SIGNING_KEY="k" * 40)
+    assert result.returncode == 0, result.stderr
