@@ -1,0 +1,1 @@
+from mini_common.testing import *  # noqa: F403 - shared fixtures

@@ -1,0 +1,166 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mini_common.auth import USERNAME_PATTERN
+from mini_common.errors import PermissionDenied
+from mini_common.fields import EnumField, MoneyField
+from mini_common.idempotency import HEADER as IDEMPOTENCY_HEADER
+from mini_common.idempotency import idempotent
+from mini_common.pagination import StandardPagination
+from orders.fields import JsonIntegerField, StrictCharField
+from orders.models import MAX_POSITIONS, MAX_PRODUCT_ID, MAX_QUANTITY, SHOP_ID_MAX_LENGTH, Order
+from orders.selectors import order_get, order_list
+from orders.services import order_place
+
+CREATE_DESCRIPTION = """\
+Creates the order NEW, takes its payment from the caller's account in mini_billing
+(Idempotency-Key `order-<id>-payment`: at most once), then notifies the user through
+mini_notif. Answers 201 with the final status: `PAID`, or `INSUFFICIENT_FUNDS` when the
+balance is too low (nothing is taken). A notification that cannot be sent now is sent
+later by `manage.py reconcile`; the answer is still 201.
+
+Input: `orderPositions` holds 1-100 positions; `productId` is a JSON integer
+1-2147483647; `price` is money >= 0 (number or numeric string, at most 2 decimals);
+`quantity` is a JSON integer 1-10000 (strings, booleans and fractions are refused).
+`shopId` is an optional string of up to 64 characters (null = absent). `totalCost`
+(null = absent) defaults to the sum of price x quantity, which must be > 0 and at most
+999999999.99 (400); a different `totalCost` is a 422 `total_mismatch` with
+`expectedTotalCost`. `username`, if given, must be the caller, admins included (403).
+`status`, `id`, `createdAt` and other unknown fields are ignored.
+
+Failures: 503 `dependency_unavailable` with `Retry-After` and `orderId` when mini_billing
+cannot answer: the order stays NEW, and the same request with the same Idempotency-Key
+resumes it (without a key, `reconcile` cancels it after the retry window, or marks it
+PAID if the payment did reach mini_billing). 422 `payment_rejected` with `orderId` and
+`billingCode` when mini_billing refuses the payment for another reason than the balance
+(e.g. the caller has no account): the order is CANCELLED and nothing was taken. 409
+`order_cancelled` when a retry finds its order cancelled.
+"""
+
+LIST_DESCRIPTION = """\
+The caller's orders, newest first (admins: everyone's, `?username=` picks one user's;
+for others `?username=` only narrows their own). `?status=` filters, any case.
+"""
+
+
+class PositionInputSerializer(serializers.Serializer):
+    productId = JsonIntegerField(source="product_id", min_value=1, max_value=MAX_PRODUCT_ID)
+    price = MoneyField(allow_zero=True)
+    quantity = JsonIntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class BlankAsNullField(serializers.CharField):
+    """Optional text stored blank, answered null."""
+
+    def to_representation(self, value):
+        return value or None
+
+
+class PositionOutputSerializer(serializers.Serializer):
+    productId = serializers.IntegerField(source="product_id")
+    price = MoneyField()
+    quantity = serializers.IntegerField()
+
+
+class OrderOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    shopId = BlankAsNullField(source="shop_id", allow_null=True)
+    orderPositions = PositionOutputSerializer(source="positions", many=True)
+    totalCost = MoneyField(source="total_cost")
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+
+class OrderPageSerializer(serializers.Serializer):
+    """Documentation only: the shape of a page of orders."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = OrderOutputSerializer(many=True)
+
+
+class OrderApi(APIView):
+    """``/api/v1/order``: POST places an order, GET lists orders (one URL, two operations)."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderCreate"  # the OpenAPI component's name
+
+        orderPositions = PositionInputSerializer(
+            source="positions", many=True, allow_empty=False, max_length=MAX_POSITIONS
+        )
+        shopId = StrictCharField(
+            source="shop_id",
+            max_length=SHOP_ID_MAX_LENGTH,
+            required=False,
+            allow_null=True,
+            default=None,
+        )
+        totalCost = MoneyField(source="total_cost", required=False, allow_null=True, default=None)
+        username = StrictCharField(max_length=150, required=False, allow_null=True, default=None)
+
+    class FilterSerializer(serializers.Serializer):
+        username = serializers.RegexField(USERNAME_PATTERN, required=False)
+        status = EnumField(choices=Order.Status.values, required=False)
+
+    @extend_schema(
+        operation_id="order_create",
+        request=InputSerializer,
+        responses={
+            201: OrderOutputSerializer,
+            400: OpenApiResponse(description="validation_error / malformed_request"),
+            403: OpenApiResponse(description="permission_denied: username is not the caller"),
+            409: OpenApiResponse(description="order_cancelled / request_in_progress"),
+            422: OpenApiResponse(
+                description="total_mismatch / payment_rejected / idempotency_key_reused"
+            ),
+            503: OpenApiResponse(description="dependency_unavailable, with orderId"),
+        },
+        description=CREATE_DESCRIPTION,
+    )
+    @idempotent
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["username"] is not None and data["username"] != request.user.username:
+            raise PermissionDenied("username must be the caller's own")
+        order = order_place(
+            username=request.user.username,
+            positions=data["positions"],
+            total_cost=data["total_cost"],
+            shop_id=data["shop_id"],
+            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
+        )
+        return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="order_list",
+        parameters=[FilterSerializer],
+        responses={200: OrderPageSerializer},
+        description=LIST_DESCRIPTION,
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        orders = order_list(viewer=request.user, **filters.validated_data)
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(orders, request, view=self)
+        return paginator.get_paginated_response(OrderOutputSerializer(page, many=True).data)
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(
+        operation_id="order_get",
+        responses={200: OrderOutputSerializer, 404: OpenApiResponse(description="not_found")},
+        description="The order, for its owner or an admin; anyone else's order is a 404.",
+    )
+    def get(self, request, order_id: int):
+        return Response(
+            OrderOutputSerializer(order_get(order_id=order_id, viewer=request.user)).data
+        )

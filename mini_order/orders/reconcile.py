@@ -1,0 +1,98 @@
+"""The reconcile job: finish every order that a request left half-way.
+
+1. NEW orders older than ORDER_RECONCILE_MIN_AGE are settled from mini_billing's
+   records: a payment found makes the order PAID; none, and the order older than
+   ORDER_RETRY_WINDOW, makes it CANCELLED; none inside the window leaves it NEW
+   (its client may still retry). The job never takes a payment itself.
+2. Every PAID or INSUFFICIENT_FUNDS order whose notification is still owed gets
+   it, under the same Idempotency-Key as the request used: never twice.
+
+Safe to run at any time, any number of times, concurrently: each transition is
+a conditional UPDATE from the status that was read, so only one run makes it,
+and no database lock is held across a remote call. An order whose dependency
+is unavailable is skipped and counted; the next run takes it up again.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from mini_common.errors import DependencyUnavailable
+from orders.models import Order
+from orders.services import (
+    NOTIFICATION_TYPES,
+    Delivery,
+    Settlement,
+    order_notify,
+    order_settle_from_billing,
+)
+
+logger = logging.getLogger("orders.reconcile")
+
+Status = Order.Status
+
+
+@dataclass
+class ReconcileSummary:
+    paid: int = 0  # NEW orders whose payment was found
+    cancelled: int = 0  # NEW orders abandoned without payment
+    unpaid: int = 0  # NEW orders without payment, still inside the retry window
+    notified: int = 0  # notifications delivered
+    unavailable: int = 0  # orders skipped: a service could not answer
+    undeliverable: int = 0  # notifications without contact data or refused by mini_notif
+
+
+def orders_reconcile(*, now: datetime | None = None) -> ReconcileSummary:
+    now = now or timezone.now()
+    summary = ReconcileSummary()
+    _settle_new_orders(now=now, summary=summary)
+    _notify_final_orders(summary=summary)
+    if summary != ReconcileSummary():
+        logger.info("reconcile: %s", summary)
+    return summary
+
+
+def _settle_new_orders(*, now: datetime, summary: ReconcileSummary) -> None:
+    settled_before = now - timedelta(seconds=settings.ORDER_RECONCILE_MIN_AGE)
+    abandoned_before = now - timedelta(seconds=settings.ORDER_RETRY_WINDOW)
+    candidates = Order.objects.filter(status=Status.NEW, created_at__lte=settled_before)
+    # Ids first, then each order fresh: another run may have settled it meanwhile.
+    for order_id in list(candidates.order_by("created_at").values_list("pk", flat=True)):
+        order = Order.objects.filter(pk=order_id, status=Status.NEW).first()
+        if order is None:
+            continue
+        try:
+            settlement = order_settle_from_billing(
+                order=order, cancel_unpaid=order.created_at <= abandoned_before
+            )
+        except DependencyUnavailable as exc:
+            logger.warning("order %s not settled: %s", order_id, exc.detail)
+            summary.unavailable += 1
+            continue
+        if settlement == Settlement.PAID:
+            summary.paid += 1
+        elif settlement == Settlement.CANCELLED:
+            summary.cancelled += 1
+        elif settlement == Settlement.UNPAID:
+            summary.unpaid += 1
+
+
+def _notify_final_orders(*, summary: ReconcileSummary) -> None:
+    owed = Order.objects.filter(status__in=list(NOTIFICATION_TYPES)).exclude(
+        notified_status=F("status")
+    )
+    for order_id in list(owed.order_by("created_at").values_list("pk", flat=True)):
+        order = Order.objects.filter(pk=order_id).first()
+        if order is None:
+            continue
+        delivery = order_notify(order=order)
+        if delivery == Delivery.DELIVERED:
+            summary.notified += 1
+        elif delivery == Delivery.UNAVAILABLE:
+            summary.unavailable += 1
+        elif delivery == Delivery.UNDELIVERABLE:
+            summary.undeliverable += 1

@@ -1,0 +1,301 @@
+"""Writes: placing an order and finishing it, one atomic phase per remote step.
+
+1. The order is committed NEW, with the client's Idempotency-Key: a retry of
+   the same request resumes this order instead of creating another.
+2. mini_billing takes the payment (key ``order-<id>-payment``: at most once);
+   the outcome is committed with a conditional UPDATE from NEW.
+3. Once the final status is committed, mini_notif gets the notification (key
+   ``order-<id>-notification-<status>``: never twice) and ``notified_status``
+   records it.
+
+A crash or an unavailable service between two phases leaves a state that a
+retry of the request or ``reconcile`` finishes. A failed notification never
+undoes a payment.
+"""
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import TypedDict
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from mini_common.conf import mini_setting
+from mini_common.errors import DependencyUnavailable, IdempotencyKeyReused, ValidationFailed
+from mini_common.money import MAX_AMOUNT, money_json
+from orders import remote
+from orders.contacts import contact_get
+from orders.errors import OrderCancelled, PaymentRejected, TotalMismatch
+from orders.models import Order, OrderPosition
+
+logger = logging.getLogger("orders.services")
+
+Status = Order.Status
+# The notification each final status owes the user.
+NOTIFICATION_TYPES = {Status.PAID.value: "SUCCESS", Status.INSUFFICIENT_FUNDS.value: "FAIL"}
+
+
+class PositionData(TypedDict):
+    product_id: int
+    price: Decimal
+    quantity: int
+
+
+class Delivery(StrEnum):
+    DELIVERED = "DELIVERED"
+    NOT_DUE = "NOT_DUE"  # not final yet, or already delivered
+    UNAVAILABLE = "UNAVAILABLE"  # mini_user or mini_notif cannot answer now
+    UNDELIVERABLE = "UNDELIVERABLE"  # no contact data, or mini_notif refused it
+
+
+def payment_key(order_id: int) -> str:
+    return f"order-{order_id}-payment"
+
+
+def notification_key(order_id: int, status: str) -> str:
+    return f"order-{order_id}-notification-{status}"
+
+
+def order_payment_deadline(order: Order) -> datetime:
+    """After this moment no request takes the order's payment any more.
+
+    It precedes the end of the retry window by a margin longer than any request
+    lasts, so a payment call has finished before ``reconcile`` may cancel the order.
+    """
+    window = settings.ORDER_RETRY_WINDOW
+    margin = min(2 * mini_setting("REQUEST_BUDGET"), window / 2)
+    return order.created_at + timedelta(seconds=window - margin)
+
+
+def order_total_resolve(
+    *, positions: Sequence[PositionData], total_cost: Decimal | None
+) -> Decimal:
+    """The order's total: the sum of its positions, which a given totalCost must equal."""
+    computed = sum((p["price"] * p["quantity"] for p in positions), Decimal("0.00"))
+    if computed > MAX_AMOUNT:
+        raise ValidationFailed(
+            "The order total is too large",
+            errors={"totalCost": [f"The sum of the positions must not exceed {MAX_AMOUNT}."]},
+        )
+    if total_cost is not None and total_cost != computed:
+        raise TotalMismatch(
+            f"totalCost is {total_cost} but the positions add up to {computed}",
+            extra={"expectedTotalCost": money_json(computed)},
+        )
+    if computed <= 0:
+        raise ValidationFailed(
+            "The order total must be greater than zero",
+            errors={"totalCost": ["The sum of the positions must be greater than zero."]},
+        )
+    return computed
+
+
+def _same_order(order: Order, *, shop_id: str, total_cost: Decimal, positions) -> bool:
+    stored = [(p.product_id, p.price, p.quantity) for p in order.positions.all()]
+    wanted = [(p["product_id"], p["price"], p["quantity"]) for p in positions]
+    return order.shop_id == shop_id and order.total_cost == total_cost and stored == wanted
+
+
+def order_create(
+    *,
+    username: str,
+    positions: Sequence[PositionData],
+    total_cost: Decimal,
+    shop_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> Order:
+    """Commit a NEW order with its positions, or return the order this key already created."""
+    wanted = {"shop_id": shop_id or "", "total_cost": total_cost, "positions": positions}
+    scope = {"username": username, "idempotency_key": idempotency_key or ""}
+    if idempotency_key:
+        existing = Order.objects.filter(**scope).first()
+        if existing is not None:
+            return _resumed(existing, **wanted)
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(**scope, shop_id=wanted["shop_id"], total_cost=total_cost)
+            OrderPosition.objects.bulk_create(
+                OrderPosition(order=order, **position) for position in positions
+            )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # A concurrent request with the same key won the insert.
+        return _resumed(Order.objects.get(**scope), **wanted)
+    return order
+
+
+def _resumed(order: Order, **wanted) -> Order:
+    if not _same_order(order, **wanted):
+        raise IdempotencyKeyReused(
+            f"This Idempotency-Key belongs to order {order.pk}, which has other contents"
+        )
+    logger.info("resuming order %s (%s)", order.pk, order.status, extra={"order_id": order.pk})
+    return order
+
+
+def _transition(order: Order, *, to: str, sources: Sequence[str], **fields) -> bool:
+    """Move the order from one of ``sources`` to ``to``; False when another actor moved it first."""
+    moved = Order.objects.filter(pk=order.pk, status__in=sources).update(
+        status=to, updated_at=timezone.now(), **fields
+    )
+    order.refresh_from_db()
+    return bool(moved)
+
+
+class Settlement(StrEnum):
+    PAID = "PAID"  # its payment was found: this call made the order PAID
+    CANCELLED = "CANCELLED"  # no payment and abandoned: this call cancelled it
+    UNPAID = "UNPAID"  # no payment yet: left NEW
+    UNCHANGED = "UNCHANGED"  # another request or run settled it first
+
+
+def _order_mark_paid(order: Order, *, operation_id: str) -> bool:
+    if _transition(order, to=Status.PAID, sources=[Status.NEW], payment_operation_id=operation_id):
+        return True
+    # mini_billing's word is final: money that was taken makes the order PAID, even
+    # one cancelled meanwhile (never money taken without PAID).
+    if _transition(
+        order, to=Status.PAID, sources=[Status.CANCELLED], payment_operation_id=operation_id
+    ):
+        logger.error("order %s was cancelled but its payment happened: now PAID", order.pk)
+        return True
+    return False
+
+
+def order_settle_from_billing(*, order: Order, cancel_unpaid: bool) -> Settlement:
+    """Settle a NEW order from what mini_billing knows, without ever moving money.
+
+    Its payment found: PAID. None, and ``cancel_unpaid``: CANCELLED. Otherwise
+    it stays NEW. ``order`` is refreshed in place.
+    """
+    operation_id = remote.payment_find(
+        order_id=order.pk, username=order.username, amount=order.total_cost
+    )
+    if operation_id is not None:
+        paid = _order_mark_paid(order, operation_id=operation_id)
+        return Settlement.PAID if paid else Settlement.UNCHANGED
+    if not cancel_unpaid:
+        return Settlement.UNPAID
+    if _transition(order, to=Status.CANCELLED, sources=[Status.NEW]):
+        logger.info("order %s cancelled: never paid", order.pk, extra={"order_id": order.pk})
+        return Settlement.CANCELLED
+    return Settlement.UNCHANGED
+
+
+def order_pay(*, order: Order, now: datetime | None = None) -> Order:
+    """Phase 2: take the payment of a NEW order; the order comes back with its new status.
+
+    Raises DependencyUnavailable (the order stays NEW) and PaymentRejected (CANCELLED).
+    """
+    if order.status != Status.NEW:
+        return order
+    if (now or timezone.now()) >= order_payment_deadline(order):
+        # Too late to take money: settle from billing's records instead.
+        order_settle_from_billing(order=order, cancel_unpaid=True)
+        return order
+    payment = remote.payment_take(
+        order_id=order.pk,
+        username=order.username,
+        amount=order.total_cost,
+        idempotency_key=payment_key(order.pk),
+    )
+    if payment.outcome == remote.PaymentOutcome.PAID:
+        _order_mark_paid(order, operation_id=payment.operation_id)
+        return order
+    if payment.outcome == remote.PaymentOutcome.DECLINED:
+        _transition(order, to=Status.INSUFFICIENT_FUNDS, sources=[Status.NEW])
+        return order
+    # Billing refused the request itself (e.g. the user has no account): nothing was taken.
+    _transition(order, to=Status.CANCELLED, sources=[Status.NEW])
+    if order.status != Status.CANCELLED:  # settled meanwhile by a concurrent reconcile
+        return order
+    raise PaymentRejected(
+        payment.detail or "The billing service refused the payment",
+        extra={"orderId": order.pk, "billingCode": payment.code},
+    )
+
+
+def _notification_text(order: Order) -> str:
+    amount = f"{order.total_cost:.2f}"
+    if order.status == Status.PAID:
+        return f"Your order #{order.pk} is paid: {amount} was charged to your account."
+    return f"Your order #{order.pk} could not be paid: your balance is too low for {amount}."
+
+
+def order_notify(*, order: Order) -> Delivery:
+    """Phase 3: deliver the notification the order's committed final status owes, once."""
+    status = order.status
+    notification_type = NOTIFICATION_TYPES.get(status)
+    if notification_type is None or order.notified_status == status:
+        return Delivery.NOT_DUE
+    try:
+        contact = contact_get(username=order.username)
+        if not contact:
+            logger.warning("order %s: %s has no contact data", order.pk, order.username)
+            return Delivery.UNDELIVERABLE
+        delivered = remote.notification_send(
+            notification_type=notification_type,
+            order_id=order.pk,
+            username=order.username,
+            text=_notification_text(order),
+            contact=contact,
+            idempotency_key=notification_key(order.pk, status),
+        )
+    except DependencyUnavailable as exc:
+        logger.warning(
+            "notification of order %s postponed: %s",
+            order.pk,
+            exc.detail,
+            extra={"order_id": order.pk},
+        )
+        return Delivery.UNAVAILABLE
+    if not delivered:
+        return Delivery.UNDELIVERABLE
+    Order.objects.filter(pk=order.pk, status=status).update(notified_status=status)
+    order.notified_status = status
+    return Delivery.DELIVERED
+
+
+def order_place(
+    *,
+    username: str,
+    positions: Sequence[PositionData],
+    total_cost: Decimal | None = None,
+    shop_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> Order:
+    """Create the order, take its payment and notify the user; the order has its final status.
+
+    Raises DependencyUnavailable with the order id when mini_billing cannot answer
+    (the order stays NEW: the same request with the same Idempotency-Key resumes it).
+    """
+    total = order_total_resolve(positions=positions, total_cost=total_cost)
+    order = order_create(
+        username=username,
+        positions=positions,
+        total_cost=total,
+        shop_id=shop_id,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        order = order_pay(order=order)
+    except DependencyUnavailable as exc:
+        raise DependencyUnavailable(
+            exc.service,
+            f"{exc.detail}; order {order.pk} is saved and not paid yet",
+            retry_after=exc.retry_after,
+            extra={"orderId": order.pk},
+        ) from exc
+    if order.status == Status.CANCELLED:
+        raise OrderCancelled(
+            f"Order {order.pk} was cancelled without payment. "
+            "Place a new order with a new Idempotency-Key.",
+            extra={"orderId": order.pk},
+        )
+    order_notify(order=order)
+    return order

@@ -1,0 +1,145 @@
+"""The reconcile job: NEW orders settled from billing's records, owed notifications sent."""
+
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from mini_common.errors import DependencyUnavailable
+from orders.models import Order
+from orders.reconcile import ReconcileSummary, orders_reconcile
+from orders.tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _window(settings):
+    settings.ORDER_RETRY_WINDOW = 900
+    settings.ORDER_RECONCILE_MIN_AGE = 10
+
+
+def new_order(age_seconds: float, **fields) -> Order:
+    return OrderFactory(created_at=timezone.now() - timedelta(seconds=age_seconds), **fields)
+
+
+def test_payment_found_makes_the_order_paid_and_notified(fake_remote):
+    order = new_order(60, username="alice")
+    fake_remote.found_payment = "op-5"
+
+    summary = orders_reconcile()
+
+    order.refresh_from_db()
+    assert (order.status, order.payment_operation_id, order.notified_status) == (
+        "PAID",
+        "op-5",
+        "PAID",
+    )
+    assert summary == ReconcileSummary(paid=1, notified=1)
+    assert fake_remote.called("payment_find") == [
+        {"order_id": order.pk, "username": "alice", "amount": Decimal("300.00")}
+    ]
+    [notification] = fake_remote.called("notification_send")
+    assert notification["idempotency_key"] == f"order-{order.pk}-notification-PAID"
+    assert notification["notification_type"] == "SUCCESS"
+    assert fake_remote.called("payment_take") == []
+
+
+def test_no_payment_and_older_than_the_window_cancels(fake_remote):
+    order = new_order(901)
+    summary = orders_reconcile()
+    order.refresh_from_db()
+    assert order.status == "CANCELLED"
+    assert summary == ReconcileSummary(cancelled=1)
+    assert fake_remote.called("notification_send") == []
+    assert fake_remote.called("payment_take") == []
+
+
+def test_no_payment_inside_the_window_leaves_the_order_new(fake_remote):
+    order = new_order(600)
+    summary = orders_reconcile()
+    order.refresh_from_db()
+    assert order.status == "NEW"
+    assert summary == ReconcileSummary(unpaid=1)
+
+
+def test_orders_younger_than_the_minimum_age_are_left_to_their_request(fake_remote):
+    new_order(2)
+    assert orders_reconcile() == ReconcileSummary()
+    assert fake_remote.calls == []
+
+
+def test_the_window_comes_from_settings(fake_remote, settings):
+    settings.ORDER_RETRY_WINDOW = 60
+    order = new_order(61)
+    orders_reconcile()
+    order.refresh_from_db()
+    assert order.status == "CANCELLED"
+
+
+def test_now_can_be_given(fake_remote):
+    order = new_order(0)
+    orders_reconcile(now=timezone.now() + timedelta(seconds=1000))
+    order.refresh_from_db()
+    assert order.status == "CANCELLED"
+
+
+def test_billing_unavailable_skips_the_order_and_goes_on(fake_remote):
+    first, second = new_order(1000), new_order(999)
+    fake_remote.found_payment = [DependencyUnavailable("billing"), None]
+
+    summary = orders_reconcile()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("NEW", "CANCELLED")
+    assert summary == ReconcileSummary(cancelled=1, unavailable=1)
+
+
+@pytest.mark.parametrize("status, kind", [("PAID", "SUCCESS"), ("INSUFFICIENT_FUNDS", "FAIL")])
+def test_owed_notifications_are_delivered_once(fake_remote, status, kind):
+    order = new_order(5, status=status)
+    OrderFactory(status=status, notified_status=status)  # already notified
+    OrderFactory(status="CANCELLED")  # owes nothing
+
+    assert orders_reconcile() == ReconcileSummary(notified=1)
+    assert orders_reconcile() == ReconcileSummary()
+
+    [notification] = fake_remote.called("notification_send")
+    assert notification["order_id"] == order.pk
+    assert notification["notification_type"] == kind
+    assert notification["idempotency_key"] == f"order-{order.pk}-notification-{status}"
+    order.refresh_from_db()
+    assert order.notified_status == status
+
+
+def test_unavailable_notification_is_counted_and_retried_next_run(fake_remote):
+    order = new_order(5, status="PAID")
+    fake_remote.notification = DependencyUnavailable("notif")
+    assert orders_reconcile() == ReconcileSummary(unavailable=1)
+    fake_remote.notification = True
+    assert orders_reconcile() == ReconcileSummary(notified=1)
+    order.refresh_from_db()
+    assert order.notified_status == "PAID"
+
+
+def test_undeliverable_notification_is_counted(fake_remote):
+    new_order(5, status="PAID")
+    fake_remote.contact = None
+    assert orders_reconcile() == ReconcileSummary(undeliverable=1)
+
+
+def test_final_and_cancelled_orders_are_not_settled_again(fake_remote):
+    for status in ("PAID", "INSUFFICIENT_FUNDS", "CANCELLED"):
+        new_order(5000, status=status, notified_status="" if status == "CANCELLED" else status)
+    assert orders_reconcile() == ReconcileSummary()
+    assert fake_remote.calls == []
+
+
+def test_management_command_prints_the_summary(fake_remote):
+    new_order(1000)
+    out = StringIO()
+    call_command("reconcile", stdout=out)
+    assert "cancelled 1" in out.getvalue()
