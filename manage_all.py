@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Run the whole mini system, and any manage.py command across its services.
+
+    python3 manage_all.py up [--detach] [--postgres URL] [--redis URL] [--base-port 8000]
+    python3 manage_all.py down | status | logs [component] [-f]
+    python3 manage_all.py start|stop|restart <component>
+    python3 manage_all.py migrate | check | createsuperuser | seed [--users N --balance X]
+    python3 manage_all.py run [--service x] <manage.py args...>
+    python3 manage_all.py test [--no-postgres] [pytest args...]
+
+Standard library only, so it runs before anything is installed. The code is in
+tools/manage_all/; tests use it through this module:
+
+    import manage_all
+    system = manage_all.System(tmp_path / "var", ports=manage_all.free_ports())
+"""
+
+import sys
+
+from tools.manage_all import (
+    COMPONENTS,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    GATEWAY,
+    SERVICES,
+    ManageError,
+    System,
+    free_port,
+    free_ports,
+    service_database_urls,
+)
+from tools.manage_all.cli import main
+
+# What tests use: the System class and its helpers.
+__all__ = [
+    "COMPONENTS",
+    "DEMO_PASSWORD",
+    "DEMO_USERNAME",
+    "GATEWAY",
+    "SERVICES",
+    "ManageError",
+    "System",
+    "free_port",
+    "free_ports",
+    "main",
+    "service_database_urls",
+]
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Developer tooling of the mini repository (standard library only)."""

@@ -1,0 +1,23 @@
+"""Runs the mini system on one machine; see manage_all.py at the repository root.
+
+Standard library only: it runs before the virtualenv exists.
+"""
+
+from .layout import COMPONENTS, GATEWAY, REPO_ROOT, SERVICES, ManageError
+from .net import free_port
+from .postgres import service_database_urls
+from .system import DEMO_PASSWORD, DEMO_USERNAME, System, free_ports
+
+__all__ = [
+    "COMPONENTS",
+    "DEMO_PASSWORD",
+    "DEMO_USERNAME",
+    "GATEWAY",
+    "REPO_ROOT",
+    "SERVICES",
+    "ManageError",
+    "System",
+    "free_port",
+    "free_ports",
+    "service_database_urls",
+]

@@ -1,0 +1,115 @@
+"""The manage_all command line: arguments to commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import commands
+from .layout import COMPONENTS, DEFAULT_BASE_PORT, ManageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="manage_all.py",
+        description="Run the mini system (five services and the nginx gateway) and any "
+        "manage.py command across its services.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    component_help = f"one of {', '.join(COMPONENTS)}"
+
+    up = sub.add_parser("up", help="install what is missing, migrate, start everything")
+    up.add_argument("--detach", action="store_true", help="return once everything is ready")
+    up.add_argument("--postgres", metavar="URL", help="postgresql://user@host:port (else SQLite)")
+    up.add_argument("--redis", metavar="URL", help="redis://host:port/db (default: $REDIS_URL)")
+    up.add_argument(
+        "--base-port",
+        type=int,
+        default=DEFAULT_BASE_PORT,
+        metavar="PORT",
+        help="gateway port; the services take the next five (default 8000)",
+    )
+    up.set_defaults(handler=commands.cmd_up)
+
+    sub.add_parser("down", help="stop everything").set_defaults(handler=commands.cmd_down)
+    sub.add_parser("status", help="pid and readiness of each component").set_defaults(
+        handler=commands.cmd_status
+    )
+
+    for name, handler, text in (
+        ("start", commands.cmd_start, "start one component"),
+        ("stop", commands.cmd_stop, "stop one component"),
+        ("restart", commands.cmd_restart, "restart one component"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("component", help=component_help)
+        command.set_defaults(handler=handler)
+
+    logs = sub.add_parser("logs", help="show (and follow) logs")
+    logs.add_argument("component", nargs="?", help=f"{component_help} (default: all)")
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.add_argument("-n", "--lines", type=int, default=40)
+    logs.set_defaults(handler=commands.cmd_logs)
+
+    for name, handler, text in (
+        ("migrate", commands.cmd_migrate, "manage.py migrate in every service"),
+        ("check", commands.cmd_check, "manage.py check in every service"),
+        (
+            "createsuperuser",
+            commands.cmd_createsuperuser,
+            "each service's createsuperuser (--noinput with DJANGO_SUPERUSER_* set)",
+        ),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--service", help="only this service")
+        command.set_defaults(handler=handler)
+
+    run = sub.add_parser("run", help="any manage.py command in every service")
+    run.add_argument("--service", help="only this service")
+    run.add_argument("manage_args", nargs=argparse.REMAINDER, help="manage.py arguments")
+    run.set_defaults(handler=commands.cmd_run)
+
+    seed = sub.add_parser("seed", help="create users with money (mini_auth seed_users)")
+    seed.add_argument("--users", type=int, default=10)
+    seed.add_argument("--balance", default="1000")
+    seed.add_argument("--prefix", help="username prefix")
+    seed.set_defaults(handler=commands.cmd_seed)
+
+    test = sub.add_parser("test", help="lint and every test suite; what CI runs")
+    test.add_argument(
+        "--no-postgres", action="store_true", help="use SQLite even if PostgreSQL answers"
+    )
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to every pytest run")
+    test.set_defaults(handler=commands.cmd_test)
+    return parser
+
+
+# Commands whose trailing arguments belong to another program.
+_PASSTHROUGH = {"run": "manage_args", "test": "pytest_args"}
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Like parse_args, but `test -x` or `run migrate --plan` pass their options on."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    field = _PASSTHROUGH.get(args.command)
+    if unknown and not field:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if field:
+        rest = getattr(args, field)
+        rest = rest[1:] if rest[:1] == ["--"] else rest
+        setattr(args, field, unknown + rest)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return args.handler(args)
+    except ManageError as error:
+        print(f"manage_all: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,97 @@
+"""PostgreSQL: one database per service, created on demand.
+
+manage_all itself is standard library only, so the SQL runs in the venv's
+python, which has psycopg2.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from .layout import ManageError
+
+DEFAULT_TEST_URL = "postgresql://postgres@127.0.0.1:5432"
+
+# Runs inside the venv: argv[1] is a JSON list of [maintenance_url, dbname].
+_CREATE_SCRIPT = """
+import json, sys
+import psycopg2
+from psycopg2 import errors, sql
+fresh = sys.argv[2] == "fresh"
+for url, name in json.loads(sys.argv[1]):
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        if fresh:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            cur.execute(drop.format(sql.Identifier(name)))
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone() is None:
+            try:
+                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                print("created database", name)
+            except errors.DuplicateDatabase:
+                pass  # created meanwhile by a concurrent run
+    conn.close()
+"""
+
+
+def is_postgres(url: str) -> bool:
+    return urlsplit(url).scheme in ("postgres", "postgresql", "pgsql")
+
+
+def service_database_urls(
+    server_url: str, services: Iterable[str], prefix: str = "mini_"
+) -> dict[str, str]:
+    """postgresql://user@host:port -> {name: postgresql://user@host:port/<prefix><name>}.
+
+    A database name already in server_url is ignored; query parameters
+    (sslmode=...) are kept.
+    """
+    parts = urlsplit(server_url)
+    if not is_postgres(server_url) or not parts.hostname:
+        raise ManageError(f"not a PostgreSQL server URL: {server_url!r}")
+    return {
+        name: urlunsplit((parts.scheme, parts.netloc, f"/{prefix}{name}", parts.query, ""))
+        for name in services
+    }
+
+
+def reachable(url: str, timeout: float = 1.0) -> bool:
+    """Whether something accepts TCP connections where url points."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _maintenance_target(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name:
+        raise ManageError(f"database URL without a database name: {url!r}")
+    return urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, "")), name
+
+
+def ensure_databases(python: Path, urls: Mapping[str, str], *, fresh: bool = False) -> None:
+    """Create the PostgreSQL databases among urls (drop them first if fresh)."""
+    targets = [_maintenance_target(url) for url in urls.values() if is_postgres(url)]
+    if not targets:
+        return
+    result = subprocess.run(
+        [str(python), "-c", _CREATE_SCRIPT, json.dumps(targets), "fresh" if fresh else "keep"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.stdout.strip():
+        print(result.stdout.strip(), flush=True)
+    if result.returncode != 0:
+        raise ManageError(f"could not create the PostgreSQL databases:\n{result.stderr.strip()}")
