@@ -1,0 +1,105 @@
+"""What the cross-service tests share: a small HTTP client and user helpers.
+
+Tests talk to the system the way a client does, over HTTP; requests is the
+test's HTTP client here, not an inter-service call.
+"""
+
+import itertools
+import os
+import uuid
+from dataclasses import dataclass
+
+import requests
+
+PASSWORD = "Corr3ct-Horse-Battery"
+_numbers = itertools.count(1)
+
+
+class Api:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", 15)
+        return self.session.request(method, self.base_url + path, **kwargs)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json=None, **kwargs) -> requests.Response:
+        return self.request("POST", path, json=json, **kwargs)
+
+    def patch(self, path: str, json=None, **kwargs) -> requests.Response:
+        return self.request("PATCH", path, json=json, **kwargs)
+
+    def as_user(self, token: str) -> "Api":
+        return Api(self.base_url, token)
+
+
+@dataclass
+class User:
+    username: str
+    password: str
+    api: Api  # authenticated client
+
+    def balance(self):
+        response = self.api.get("/billing/account/balance")
+        assert response.status_code == 200, response.text
+        return response.json()["balance"]
+
+    def order(self, positions, key: str | None = None, **extra) -> requests.Response:
+        headers = {"Idempotency-Key": key or str(uuid.uuid4())}
+        return self.api.post(
+            "/api/v1/order", {"orderPositions": positions, **extra}, headers=headers
+        )
+
+    def notifications(self, **filters) -> list[dict]:
+        response = self.api.get("/api/v1/notification", params=filters)
+        assert response.status_code == 200, response.text
+        return response.json()["results"]
+
+
+def unique_username(prefix: str = "u") -> str:
+    return f"{prefix}{os.getpid()}_{next(_numbers)}_{uuid.uuid4().hex[:6]}"
+
+
+def registration_body(username: str, **extra) -> dict:
+    return {
+        "username": username,
+        "password": PASSWORD,
+        "email": f"{username}@example.com",
+        "phone": "+1 555 0100",
+        "firstName": "Test",
+        "lastName": "User",
+        **extra,
+    }
+
+
+def login(gateway: Api, username: str, password: str = PASSWORD) -> dict:
+    response = gateway.post("/api/v1/auth/login", {"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def register_user(gateway: Api, *, balance=0, prefix: str = "u") -> User:
+    username = unique_username(prefix)
+    response = gateway.post("/api/v1/auth/register", registration_body(username))
+    assert response.status_code == 201, response.text
+    user = User(username, PASSWORD, gateway.as_user(login(gateway, username)["accessToken"]))
+    if balance:
+        deposit = user.api.post("/billing/account/operate", {"type": "DEPOSIT", "amount": balance})
+        assert deposit.status_code == 200, deposit.text
+    return user
+
+
+def assert_problem(response: requests.Response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json"), response.headers
+    body = response.json()
+    assert body["status"] == status
+    if code:
+        assert body["code"] == code, body
+    return body
