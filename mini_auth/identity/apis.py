@@ -1,4 +1,3 @@
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -12,13 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from identity.errors import MissingToken
-from identity.fields import (
-    StrictBooleanField,
-    StrictCharField,
-    StrictEmailField,
-    StrictRegexField,
-    UsernameField,
-)
 from identity.permissions import HasInternalToken
 from identity.services import user_register
 from identity.throttles import LoginAddressThrottle, LoginUsernameThrottle
@@ -30,12 +22,18 @@ from identity.tokens import (
     tokens_refresh,
 )
 from mini_common.auth import IsEndUser
+from mini_common.fields import (
+    PhoneField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    UsernameField,
+)
 from mini_common.idempotency import idempotent
+from mini_common.schema import IDEMPOTENCY_KEY, problem_responses
 
 PASSWORD_MAX_LENGTH = 256  # bounds the hashing work a request can ask for
 TOKEN_MAX_LENGTH = 4096
-
-PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="application/problem+json")
 
 
 def _password_field() -> StrictCharField:
@@ -65,11 +63,9 @@ class RegisterApi(APIView):
     class InputSerializer(serializers.Serializer):
         username = UsernameField()
         password = _password_field()
-        email = StrictEmailField(max_length=254)
-        # Same rules as mini_user's profile, so the profile step cannot refuse them.
-        phone = StrictRegexField(
-            r"^\+?[0-9 ()-]{5,20}\Z", required=False, allow_blank=True, default=""
-        )
+        # Same fields as mini_user's profile, so the profile step cannot refuse them.
+        email = StrictEmailField()
+        phone = PhoneField(required=False, allow_blank=True, default="")
         firstName = StrictCharField(
             source="first_name", max_length=150, required=False, allow_blank=True, default=""
         )
@@ -90,18 +86,20 @@ class RegisterApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: OutputSerializer,
-            400: PROBLEM,
-            409: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="username_taken: the name is registered, or a pending "
-                "registration of it has another password or other contact data",
-            ),
-            503: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="dependency_unavailable (Retry-After): the user stays inactive; "
-                "repeating the same request completes the registration",
+            **problem_responses(
+                {
+                    400: "validation_error / malformed_request",
+                    409: "username_taken: the name is registered, or a pending registration "
+                    "of it has another password or other contact data; request_in_progress "
+                    "(same Idempotency-Key)",
+                    422: "idempotency_key_reused",
+                    503: "dependency_unavailable (Retry-After): the user stays inactive; "
+                    "repeating the same request completes the registration",
+                },
+                authenticated=False,
             ),
         },
     )
@@ -149,13 +147,15 @@ class LoginApi(APIView):
         request=InputSerializer,
         responses={
             200: OutputSerializer,
-            400: PROBLEM,
-            401: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="invalid_credentials: unknown user, wrong password, "
-                "or a registration not completed yet",
+            **problem_responses(
+                {
+                    400: "validation_error / malformed_request",
+                    401: "invalid_credentials: unknown user, wrong password, "
+                    "or a registration not completed yet",
+                    429: "throttled (Retry-After)",
+                },
+                authenticated=False,
             ),
-            429: OpenApiResponse(OpenApiTypes.OBJECT, description="throttled (Retry-After)"),
         },
     )
     def post(self, request):
@@ -179,11 +179,13 @@ class RefreshApi(APIView):
         request=InputSerializer,
         responses={
             200: TokenPairSerializer,
-            400: PROBLEM,
-            401: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="invalid_token: invalid, expired, already used or revoked, "
-                "or its user is no longer active",
+            **problem_responses(
+                {
+                    400: "validation_error / malformed_request",
+                    401: "invalid_token: invalid, expired, already used or revoked, "
+                    "or its user is no longer active",
+                },
+                authenticated=False,
             ),
         },
     )
@@ -207,11 +209,13 @@ class LogoutApi(APIView):
         request=InputSerializer,
         responses={
             204: None,
-            400: PROBLEM,
-            401: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="invalid_token: a token is invalid, already revoked, or "
-                "belongs to another user (nothing is revoked then)",
+            **problem_responses(
+                {
+                    400: "validation_error / malformed_request",
+                    401: "not_authenticated: no user identity or no bearer access token; "
+                    "invalid_token: a token is invalid, already revoked, or belongs to "
+                    "another user (nothing is revoked then)",
+                }
             ),
         },
     )
@@ -249,10 +253,13 @@ class VerifyApi(APIView):
                 inline_serializer("VerifyResponse", fields={}),
                 description="Empty object; identity in the X-Username and X-Roles headers",
             ),
-            401: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="not_authenticated (no bearer token or no internal token) or "
-                "invalid_token (bad signature or algorithm, expired, refresh token, revoked)",
+            **problem_responses(
+                {
+                    401: "not_authenticated (no bearer token or no internal token) or "
+                    "invalid_token (bad signature or algorithm, expired, refresh token, "
+                    "revoked)",
+                },
+                authenticated=False,
             ),
         },
     )

@@ -6,7 +6,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.models import Operation
-from billing.schema import IDEMPOTENCY_KEY, problem_responses
 from billing.selectors import (
     RECENT_OPERATIONS,
     account_get,
@@ -15,11 +14,12 @@ from billing.selectors import (
     operation_list,
 )
 from billing.services import account_create, operation_perform
-from mini_common.auth import USERNAME_PATTERN, IsEndUser, IsEndUserOrInternal, IsInternal
+from mini_common.auth import IsEndUser, IsEndUserOrInternal, IsInternal
 from mini_common.errors import PermissionDenied
-from mini_common.fields import EnumField, MoneyField, StrictIntegerField
+from mini_common.fields import EnumField, MoneyField, StrictIntegerField, UsernameField
 from mini_common.idempotency import idempotent
 from mini_common.pagination import StandardPagination
+from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
 
 MAX_ORDER_ID = 2**63 - 1  # BIGINT
 TYPE_CHOICES = Operation.Type.choices
@@ -34,18 +34,6 @@ class StrictSerializer(serializers.Serializer):
             unknown = sorted(str(name) for name in data if name not in self.fields)
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
-
-
-class UsernameField(serializers.RegexField):
-    default_error_messages = {"invalid": "Must be 3-150 characters of [A-Za-z0-9_.-]."}
-
-    def __init__(self, **kwargs):
-        super().__init__(USERNAME_PATTERN.pattern, **kwargs)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):  # CharField would turn 123 into "123"
-            self.fail("invalid")
         return super().to_internal_value(data)
 
 
@@ -148,7 +136,8 @@ class OperationListApi(APIView):
 
     @extend_schema_serializer(component_name="OperationFilter")
     class FilterSerializer(serializers.Serializer):
-        orderId = StrictIntegerField(
+        # A query parameter is always a string: DRF's IntegerField parses "7".
+        orderId = serializers.IntegerField(
             source="order_id", required=False, min_value=1, max_value=MAX_ORDER_ID
         )
         type = EnumField(choices=TYPE_CHOICES, required=False, help_text="Case-insensitive.")
@@ -157,9 +146,9 @@ class OperationListApi(APIView):
         summary="The caller's operations (paginated, newest first)",
         description="`?orderId=` tells, without side effects, whether an order's payment "
         "happened. Internal callers pass the user in X-Username.",
-        parameters=[FilterSerializer],
+        parameters=[FilterSerializer, *PAGE_PARAMETERS],
         responses={
-            200: OperationOutputSerializer(many=True),
+            200: page_of(OperationOutputSerializer, name="OperationPage"),
             **problem_responses(
                 {
                     400: "validation_error: orderId not a positive integer, or unknown type.",

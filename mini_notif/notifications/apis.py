@@ -3,22 +3,22 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mini_common.auth import USERNAME_PATTERN, IsEndUser, IsInternal
-from mini_common.fields import EnumField
+from mini_common.auth import IsEndUser, IsInternal
+from mini_common.fields import (
+    EnumField,
+    PhoneField,
+    StrictCharField,
+    StrictEmailField,
+    UsernameField,
+)
 from mini_common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from mini_common.idempotency import idempotent
 from mini_common.pagination import StandardPagination
-from notifications.fields import (
-    ParentIdField,
-    StrictCharField,
-    StrictEmailField,
-    StrictRegexField,
-)
+from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
+from notifications.fields import ParentIdField
 from notifications.models import TEXT_MAX_LENGTH, Notification
 from notifications.selectors import notification_list
 from notifications.services import notification_create
-
-PHONE_PATTERN = r"^\+?[0-9 ()-]{5,20}$"
 
 
 class BlankAsNullField(serializers.CharField):
@@ -34,8 +34,8 @@ class ContactOutputSerializer(serializers.Serializer):
 
 
 class ContactInputSerializer(serializers.Serializer):
-    email = StrictEmailField(max_length=254, required=False, allow_blank=True, allow_null=True)
-    phone = StrictRegexField(PHONE_PATTERN, required=False, allow_blank=True, allow_null=True)
+    email = StrictEmailField(required=False, allow_blank=True, allow_null=True)
+    phone = PhoneField(required=False, allow_blank=True, allow_null=True)
 
 
 class NotificationOutputSerializer(serializers.Serializer):
@@ -59,15 +59,6 @@ class NotificationOutputSerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField(source="created_at")
 
 
-class NotificationPageSerializer(serializers.Serializer):
-    """Documentation only: the shape of a page of notifications."""
-
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = NotificationOutputSerializer(many=True)
-
-
 class NotificationApi(APIView):
     """``/api/v1/notification``: POST (internal) creates and sends, GET lists.
 
@@ -85,7 +76,7 @@ class NotificationApi(APIView):
         notificationType = EnumField(source="notification_type", choices=Notification.Type.values)
         parentType = EnumField(source="parent_type", choices=Notification.ParentType.values)
         parentId = ParentIdField(source="parent_id", required=False, allow_null=True, default=None)
-        username = StrictRegexField(USERNAME_PATTERN)
+        username = UsernameField()
         text = StrictCharField(max_length=TEXT_MAX_LENGTH)
         contact = ContactInputSerializer()
 
@@ -102,14 +93,23 @@ class NotificationApi(APIView):
             source="parent_type", choices=Notification.ParentType.values, required=False
         )
         parentId = ParentIdField(source="parent_id", required=False)
-        username = StrictRegexField(
-            USERNAME_PATTERN, required=False, help_text="Admins only: one user's notifications."
-        )
+        username = UsernameField(required=False, help_text="Admins only: one user's notifications.")
 
     @extend_schema(
         operation_id="notification_create",
         request=CreateInputSerializer,
-        responses={201: NotificationOutputSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: NotificationOutputSerializer,
+            **problem_responses(
+                {
+                    400: "validation_error / malformed_request",
+                    403: "permission_denied: not an internal caller (no X-Service).",
+                    409: "request_in_progress (same Idempotency-Key)",
+                    422: "idempotency_key_reused",
+                }
+            ),
+        },
         description=(
             "Internal. Stores the notification, then sends it: by e-mail to contact.email "
             "through Django's e-mail backend, or, with only a phone number, to the log "
@@ -140,8 +140,16 @@ class NotificationApi(APIView):
 
     @extend_schema(
         operation_id="notification_list",
-        parameters=[FilterSerializer],
-        responses={200: NotificationPageSerializer},
+        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        responses={
+            200: page_of(NotificationOutputSerializer, name="NotificationPage"),
+            **problem_responses(
+                {
+                    400: "validation_error: an unknown enum or a bad filter",
+                    404: "not_found: a page past the end",
+                }
+            ),
+        },
         description=(
             "The caller's notifications, newest first, paginated (?page=&pageSize=, max 100). "
             "Admins see everyone's and may filter by username. An unknown enum in a filter "

@@ -10,27 +10,6 @@ from notifications.models import PARENT_ID_MAX_LENGTH
 PARENT_ID_PATTERN = re.compile(rf"^[A-Za-z0-9_.:-]{{1,{PARENT_ID_MAX_LENGTH}}}$")
 
 
-class StrictStringMixin:
-    """Only a JSON string is text: DRF's CharField would also turn 42 into "42"."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictCharField(StrictStringMixin, serializers.CharField):
-    pass
-
-
-class StrictRegexField(StrictStringMixin, serializers.RegexField):
-    pass
-
-
-class StrictEmailField(StrictStringMixin, serializers.EmailField):
-    pass
-
-
 @extend_schema_field(
     {
         "oneOf": [

@@ -1,15 +1,20 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mini_common.auth import USERNAME_PATTERN
 from mini_common.errors import PermissionDenied
-from mini_common.fields import EnumField, MoneyField
+from mini_common.fields import (
+    EnumField,
+    MoneyField,
+    StrictCharField,
+    StrictIntegerField,
+    UsernameField,
+)
 from mini_common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from mini_common.idempotency import idempotent
 from mini_common.pagination import StandardPagination
-from orders.fields import JsonIntegerField, StrictCharField
+from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
 from orders.models import MAX_POSITIONS, MAX_PRODUCT_ID, MAX_QUANTITY, SHOP_ID_MAX_LENGTH, Order
 from orders.selectors import order_get, order_list
 from orders.services import order_place
@@ -46,9 +51,9 @@ for others `?username=` only narrows their own). `?status=` filters, any case.
 
 
 class PositionInputSerializer(serializers.Serializer):
-    productId = JsonIntegerField(source="product_id", min_value=1, max_value=MAX_PRODUCT_ID)
+    productId = StrictIntegerField(source="product_id", min_value=1, max_value=MAX_PRODUCT_ID)
     price = MoneyField(allow_zero=True)
-    quantity = JsonIntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
 class BlankAsNullField(serializers.CharField):
@@ -75,15 +80,6 @@ class OrderOutputSerializer(serializers.Serializer):
     updatedAt = serializers.DateTimeField(source="updated_at")
 
 
-class OrderPageSerializer(serializers.Serializer):
-    """Documentation only: the shape of a page of orders."""
-
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = OrderOutputSerializer(many=True)
-
-
 class OrderApi(APIView):
     """``/api/v1/order``: POST places an order, GET lists orders (one URL, two operations)."""
 
@@ -105,21 +101,24 @@ class OrderApi(APIView):
         username = StrictCharField(max_length=150, required=False, allow_null=True, default=None)
 
     class FilterSerializer(serializers.Serializer):
-        username = serializers.RegexField(USERNAME_PATTERN, required=False)
+        username = UsernameField(required=False)
         status = EnumField(choices=Order.Status.values, required=False)
 
     @extend_schema(
         operation_id="order_create",
         request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: OrderOutputSerializer,
-            400: OpenApiResponse(description="validation_error / malformed_request"),
-            403: OpenApiResponse(description="permission_denied: username is not the caller"),
-            409: OpenApiResponse(description="order_cancelled / request_in_progress"),
-            422: OpenApiResponse(
-                description="total_mismatch / payment_rejected / idempotency_key_reused"
+            **problem_responses(
+                {
+                    400: "validation_error / malformed_request",
+                    403: "permission_denied: username is not the caller",
+                    409: "order_cancelled / request_in_progress",
+                    422: "total_mismatch / payment_rejected / idempotency_key_reused",
+                    503: "dependency_unavailable, with orderId",
+                }
             ),
-            503: OpenApiResponse(description="dependency_unavailable, with orderId"),
         },
         description=CREATE_DESCRIPTION,
     )
@@ -141,8 +140,16 @@ class OrderApi(APIView):
 
     @extend_schema(
         operation_id="order_list",
-        parameters=[FilterSerializer],
-        responses={200: OrderPageSerializer},
+        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        responses={
+            200: page_of(OrderOutputSerializer, name="OrderPage"),
+            **problem_responses(
+                {
+                    400: "validation_error: unknown status or invalid username",
+                    404: "not_found: a page past the end",
+                }
+            ),
+        },
         description=LIST_DESCRIPTION,
     )
     def get(self, request):
@@ -157,7 +164,7 @@ class OrderApi(APIView):
 class OrderDetailApi(APIView):
     @extend_schema(
         operation_id="order_get",
-        responses={200: OrderOutputSerializer, 404: OpenApiResponse(description="not_found")},
+        responses={200: OrderOutputSerializer, **problem_responses({404: "not_found"})},
         description="The order, for its owner or an admin; anyone else's order is a 404.",
     )
     def get(self, request, order_id: int):

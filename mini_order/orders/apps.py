@@ -4,6 +4,3 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orders"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from orders import schema  # noqa: F401 - registers the OpenAPI extension

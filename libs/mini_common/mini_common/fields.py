@@ -1,13 +1,116 @@
-"""Serializer fields for the API conventions: exact money, case-insensitive enums."""
+"""Serializer fields for the API conventions: strict JSON types, exact money, enums.
 
+DRF coerces: a CharField turns ``42`` into ``"42"``, a BooleanField ``"yes"`` into
+True, an IntegerField ``"3"`` into 3. In a JSON body each of those is a client
+bug to report, so the ``Strict*`` fields refuse a value of the wrong JSON type.
+(Query parameters are always strings: filters use DRF's own fields.)
+"""
+
+import math
+import re
 from decimal import Decimal
 
 from rest_framework import serializers
 
+from mini_common.auth import USERNAME_PATTERN
 from mini_common.money import MoneyError, money_json, parse_money
+
+# mini_common.auth's pattern, anchored with \Z: "$" would also match before a final "\n".
+USERNAME_REGEX = re.compile(USERNAME_PATTERN.pattern.removesuffix("$") + r"\Z")
+USERNAME_MAX_LENGTH = 150
+PHONE_REGEX = re.compile(r"^\+?[0-9 ()-]{5,20}\Z")
+EMAIL_MAX_LENGTH = 254
+
+
+class StrictStringMixin:
+    """Only a JSON string is text."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    pass
+
+
+class StrictRegexField(StrictStringMixin, serializers.RegexField):
+    pass
+
+
+class StrictEmailField(StrictStringMixin, serializers.EmailField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", EMAIL_MAX_LENGTH)
+        super().__init__(**kwargs)
+
+
+class UsernameField(StrictRegexField):
+    """A username as mini_auth registers it and the gateway passes it on."""
+
+    default_error_messages = {"invalid": "3-150 characters: letters, digits, '_', '.' and '-'."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", USERNAME_MAX_LENGTH)
+        super().__init__(USERNAME_REGEX, **kwargs)
+
+
+class PhoneField(StrictRegexField):
+    """A phone number as every service stores it (mini_auth, mini_user and mini_notif agree)."""
+
+    default_error_messages = {
+        "invalid": "5-20 characters: digits, spaces, '(', ')' and '-', optionally after a '+'."
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(PHONE_REGEX, **kwargs)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Only JSON true and false: no "yes", "1" or 0."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A bounded JSON integer: ``3``, or a number with an integral value like ``3.0``.
+
+    Strings, booleans, fractions, NaN and infinities are refused. Both bounds are
+    required and checked before the number is converted to an int:
+    ``int(Decimal("1e99999999"))`` alone would take minutes.
+    """
+
+    def __init__(self, *, min_value: int, max_value: int, **kwargs):
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+
+    def to_internal_value(self, data) -> int:
+        if isinstance(data, bool) or not isinstance(data, int | Decimal | float):
+            self.fail("invalid")
+        if isinstance(data, Decimal) and not data.is_finite():
+            self.fail("invalid")  # before comparing: comparing a NaN Decimal raises
+        if isinstance(data, float) and not math.isfinite(data):
+            self.fail("invalid")
+        if data > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
+        if data < self.min_value:
+            self.fail("min_value", min_value=self.min_value)
+        if isinstance(data, Decimal) and data != data.to_integral_value():
+            self.fail("invalid")
+        if isinstance(data, float) and not data.is_integer():
+            self.fail("invalid")
+        return int(data)
 
 
 class MoneyField(serializers.Field):
+    """Exact money (see mini_common.money): a Decimal inside, a JSON number outside."""
+
     default_error_messages = {"invalid": "{message}"}
 
     def __init__(self, *, allow_zero: bool = False, **kwargs):
@@ -30,13 +133,4 @@ class EnumField(serializers.ChoiceField):
     def to_internal_value(self, data):
         if isinstance(data, str):
             data = data.strip().upper()
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """An integer that refuses booleans, floats with fractions and numeric strings' cousins."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or (isinstance(data, float | Decimal) and data != int(data)):
-            self.fail("invalid")
         return super().to_internal_value(data)

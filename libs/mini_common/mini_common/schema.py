@@ -1,6 +1,27 @@
-"""OpenAPI description of the gateway trust scheme (picked up by drf-spectacular)."""
+"""OpenAPI (drf-spectacular) descriptions of what mini_common provides.
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+The gateway trust scheme, mini_common's MoneyField, the problem+json body, the
+Idempotency-Key header and StandardPagination's pages. The extensions register
+themselves on import (MiniCommonConfig.ready()); views use ``problem_responses()``,
+``IDEMPOTENCY_KEY``, ``PAGE_PARAMETERS`` and ``page_of()`` in their ``@extend_schema``.
+"""
+
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema_serializer,
+    inline_serializer,
+)
+from rest_framework import serializers
+
+from mini_common.money import MAX_AMOUNT
+from mini_common.pagination import StandardPagination
+from mini_common.problems import PROBLEM_CONTENT_TYPE
 
 
 class GatewayHeaderScheme(OpenApiAuthenticationExtension):
@@ -18,3 +39,92 @@ class GatewayHeaderScheme(OpenApiAuthenticationExtension):
                 "gateway, send `Authorization: Bearer <accessToken>` instead."
             ),
         }
+
+
+class MoneyFieldSchema(OpenApiSerializerFieldExtension):
+    """Money: a JSON number with at most 2 decimals; requests may also send a numeric string."""
+
+    target_class = "mini_common.fields.MoneyField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        number = {"type": "number", "format": "decimal", "multipleOf": 0.01}
+        if direction == "response":
+            return number
+        if self.target.allow_zero:
+            minimum, lowest = 0, "Zero or more"
+        else:
+            minimum, lowest = 0.01, "Greater than 0"
+        return {
+            "oneOf": [
+                {**number, "minimum": minimum, "maximum": float(MAX_AMOUNT)},
+                {"type": "string", "pattern": r"^\s*\+?(\d+(\.\d{0,2})?|\.\d{1,2})\s*$"},
+            ],
+            "description": f"{lowest}, at most 2 decimals, at most {MAX_AMOUNT}; "
+            "a number or a numeric string. Booleans, NaN and Infinity are refused.",
+        }
+
+
+@extend_schema_serializer(component_name="Problem")
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details; ``code`` is the stable machine-readable reason."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(required=False, help_text="Field name -> messages (400 only).")
+
+
+NOT_AUTHENTICATED = "not_authenticated: no internal token, or no caller identity."
+
+
+def problem_responses(described: dict[int, str], *, authenticated: bool = True) -> dict:
+    """``{status: description}`` as problem+json responses for ``@extend_schema``.
+
+    An ``authenticated`` operation (the default) also documents the 401 every
+    authenticated view can answer, unless ``described`` describes its own 401.
+    """
+    common = {401: NOT_AUTHENTICATED} if authenticated else {}
+    return {
+        (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=text)
+        for status, text in sorted({**common, **described}.items())
+    }
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="1-255 printable ASCII characters. The same key and body replays the stored "
+    "answer with `Idempotent-Replayed: true`; another body is a 422 idempotency_key_reused; "
+    "while the first request runs, a 409 request_in_progress.",
+)
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        name=StandardPagination.page_query_param,
+        type=OpenApiTypes.INT,
+        description="1-based page number; a page past the end is a 404 not_found.",
+    ),
+    OpenApiParameter(
+        name=StandardPagination.page_size_query_param,
+        type=OpenApiTypes.INT,
+        description=f"Items per page (default {StandardPagination.page_size}, "
+        f"at most {StandardPagination.max_page_size}).",
+    ),
+]
+
+
+def page_of(item: type[serializers.Serializer], *, name: str) -> serializers.Serializer:
+    """The body StandardPagination answers, as the component ``name``: items in ``results``."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )

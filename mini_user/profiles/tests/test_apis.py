@@ -53,13 +53,46 @@ def test_create_validation_errors(make_service_client, body, field):
     assert field in response.json()["errors"]
 
 
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"username": 12345}, "username"),
+        ({"email": 42}, "email"),
+        ({"phone": 1234567}, "phone"),
+        ({"firstName": 42}, "firstName"),
+        ({"lastName": True}, "lastName"),
+    ],
+)
+def test_create_refuses_numbers_for_text(make_service_client, change, field):
+    body = {**NEW_PROFILE, **change}
+    response = make_service_client().post("/api/v1/user", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][field] == ["Must be a string."]
+    assert Profile.objects.count() == 0
+
+
+def test_patch_refuses_numbers_for_text(make_user_client):
+    ProfileFactory(username="alice", phone="")
+    response = make_user_client("alice").patch(
+        "/api/v1/user/alice", {"phone": 1234567}, format="json"
+    )
+    assert response.status_code == 400
+    assert Profile.objects.get(username="alice").phone == ""
+
+
 def test_owner_reads_profile_other_user_gets_404(make_user_client):
     ProfileFactory(username="alice")
     own = make_user_client("alice").get("/api/v1/user/alice")
     other = make_user_client("bob").get("/api/v1/user/alice")
     assert own.status_code == 200
     assert set(own.json()) == {
-        "username", "email", "phone", "firstName", "lastName", "createdAt", "updatedAt"
+        "username",
+        "email",
+        "phone",
+        "firstName",
+        "lastName",
+        "createdAt",
+        "updatedAt",
     }
     assert other.status_code == 404
 
@@ -77,12 +110,18 @@ def test_owner_patches_profile(make_user_client):
     )
     assert response.status_code == 200
     profile = Profile.objects.get(username="alice")
-    assert (profile.phone, profile.last_name, profile.first_name) == ("+44 20 7946 0000", "L", "Ada")
+    assert (profile.phone, profile.last_name, profile.first_name) == (
+        "+44 20 7946 0000",
+        "L",
+        "Ada",
+    )
 
 
 def test_other_user_cannot_patch(make_user_client):
     ProfileFactory(username="alice")
-    response = make_user_client("bob").patch("/api/v1/user/alice", {"phone": "123456"}, format="json")
+    response = make_user_client("bob").patch(
+        "/api/v1/user/alice", {"phone": "123456"}, format="json"
+    )
     assert response.status_code == 404
 
 

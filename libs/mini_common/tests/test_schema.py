@@ -1,0 +1,60 @@
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import OpenApiResponse
+
+from mini_common.fields import MoneyField
+from mini_common.problems import PROBLEM_CONTENT_TYPE
+from mini_common.schema import (
+    IDEMPOTENCY_KEY,
+    NOT_AUTHENTICATED,
+    PAGE_PARAMETERS,
+    MoneyFieldSchema,
+    ProblemSerializer,
+    page_of,
+    problem_responses,
+)
+
+
+def test_problem_responses_are_problem_json_with_the_common_401():
+    responses = problem_responses({404: "not_found", 400: "validation_error"})
+    assert list(responses) == [
+        (400, PROBLEM_CONTENT_TYPE),
+        (401, PROBLEM_CONTENT_TYPE),
+        (404, PROBLEM_CONTENT_TYPE),
+    ]
+    response = responses[(401, PROBLEM_CONTENT_TYPE)]
+    assert isinstance(response, OpenApiResponse)
+    assert response.response is ProblemSerializer
+    assert response.description == NOT_AUTHENTICATED
+
+
+def test_problem_responses_keep_an_own_401_and_may_leave_it_out():
+    own = problem_responses({401: "invalid_token"})
+    assert own[(401, PROBLEM_CONTENT_TYPE)].description == "invalid_token"
+    public = problem_responses({400: "validation_error"}, authenticated=False)
+    assert list(public) == [(400, PROBLEM_CONTENT_TYPE)]
+
+
+def test_idempotency_key_is_an_optional_header():
+    assert (IDEMPOTENCY_KEY.name, IDEMPOTENCY_KEY.location) == ("Idempotency-Key", "header")
+    assert IDEMPOTENCY_KEY.required is False
+
+
+def test_money_field_schema_is_registered_and_follows_allow_zero():
+    extension = OpenApiSerializerFieldExtension.get_match(MoneyField())
+    assert isinstance(extension, MoneyFieldSchema)
+    assert extension.map_serializer_field(None, "response") == {
+        "type": "number",
+        "format": "decimal",
+        "multipleOf": 0.01,
+    }
+    positive = extension.map_serializer_field(None, "request")["oneOf"][0]
+    zero = OpenApiSerializerFieldExtension.get_match(MoneyField(allow_zero=True))
+    assert (positive["minimum"], positive["maximum"]) == (0.01, 999999999.99)
+    assert zero.map_serializer_field(None, "request")["oneOf"][0]["minimum"] == 0
+
+
+def test_pages_are_documented_as_standard_pagination_answers_them():
+    assert [parameter.name for parameter in PAGE_PARAMETERS] == ["page", "pageSize"]
+    page = page_of(ProblemSerializer, name="ProblemPage")
+    assert set(page.fields) == {"count", "next", "previous", "results"}
+    assert isinstance(page.fields["results"].child, ProblemSerializer)
