@@ -56,7 +56,9 @@ def test_logout_revokes_refresh_and_access_tokens(gateway, alice):
     assert me.get("/billing/account/balance").status_code == 200
     response = me.post("/api/v1/auth/logout", {"refreshToken": tokens["refreshToken"]})
     assert response.status_code == 204, response.text
-    assert_problem(gateway.post("/api/v1/auth/refresh", {"refreshToken": tokens["refreshToken"]}), 401)
+    assert_problem(
+        gateway.post("/api/v1/auth/refresh", {"refreshToken": tokens["refreshToken"]}), 401
+    )
     # The gateway caches a verified token for MINI_GATEWAY_AUTH_CACHE_TTL (1s here).
     time.sleep(1.5)
     assert_problem(me.get("/billing/account/balance"), 401)

@@ -73,7 +73,9 @@ def test_malformed_json_is_400(alice, raw):
     ],
 )
 def test_bad_operations_are_400(alice, body, field):
-    problem = assert_problem(alice.api.post("/billing/account/operate", body), 400, "validation_error")
+    problem = assert_problem(
+        alice.api.post("/billing/account/operate", body), 400, "validation_error"
+    )
     assert field in problem["errors"]
     assert alice.balance() == 1000
 
@@ -97,7 +99,9 @@ def test_bad_registrations_are_400(gateway, changes, field):
 
 def test_too_large_body_is_413(alice):
     response = alice.api.request(
-        "POST", "/api/v1/order", data=b"x" * (2 * 1024 * 1024),
+        "POST",
+        "/api/v1/order",
+        data=b"x" * (2 * 1024 * 1024),
         headers={"Content-Type": "application/json"},
     )
     assert_problem(response, 413)

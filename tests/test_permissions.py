@@ -97,9 +97,12 @@ def test_services_refuse_calls_without_the_internal_token(system, alice):
 
 
 def test_gateway_sets_and_echoes_request_ids(gateway, alice):
-    assert alice.api.get("/api/v1/order", headers={"X-Request-ID": "trace-me.1"}).headers[
-        "X-Request-ID"
-    ] == "trace-me.1"
+    assert (
+        alice.api.get("/api/v1/order", headers={"X-Request-ID": "trace-me.1"}).headers[
+            "X-Request-ID"
+        ]
+        == "trace-me.1"
+    )
     generated = gateway.get("/api/v1/order", headers={"X-Request-ID": "bad id"})
     assert generated.headers["X-Request-ID"] not in ("", "bad id")
 

@@ -102,8 +102,14 @@ class ServiceClient:
             timeout = self._attempt_timeout()
             try:
                 return self.breaker.call(
-                    self._send, method, url, attempt, json=json, params=params,
-                    headers=headers, timeout=timeout,
+                    self._send,
+                    method,
+                    url,
+                    attempt,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    timeout=timeout,
                 )
             except pybreaker.CircuitBreakerError as exc:
                 raise self._unavailable(f"circuit open: {exc}") from exc
@@ -112,7 +118,11 @@ class ServiceClient:
                 if not exc.retryable or attempt == max_attempts or not self._time_left(delay):
                     raise self._unavailable(str(exc)) from exc
                 logger.info(
-                    "retrying %s %s in %.3fs after: %s", method, url, delay, exc,
+                    "retrying %s %s in %.3fs after: %s",
+                    method,
+                    url,
+                    delay,
+                    exc,
                     extra={"target": self.name, "attempt": attempt},
                 )
                 time.sleep(delay)
@@ -134,7 +144,9 @@ class ServiceClient:
                 retryable=response.status_code in RETRYABLE_STATUSES,
                 retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
             )
-        return ServiceResponse(response.status_code, _json_or_none(response), dict(response.headers))
+        return ServiceResponse(
+            response.status_code, _json_or_none(response), dict(response.headers)
+        )
 
     def _headers(self, username: str, idempotency_key: str | None) -> dict[str, str]:
         context = current_context()
@@ -184,7 +196,10 @@ class ServiceClient:
 
     def _log_attempt(self, method: str, url: str, attempt: int, started: float) -> None:
         logger.debug(
-            "%s %s attempt %d", method, url, attempt,
+            "%s %s attempt %d",
+            method,
+            url,
+            attempt,
             extra={
                 "target": self.name,
                 "attempt": attempt,

@@ -5,7 +5,7 @@ numeric string; responses send JSON numbers (``150``, ``131.5``).
 """
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999.99")

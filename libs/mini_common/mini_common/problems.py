@@ -61,18 +61,18 @@ def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None
 
 
 def _flatten_errors(detail: Any) -> dict[str, Any]:
-    """DRF's nested error detail as {field: message(s)}; non-field errors under ``nonFieldErrors``."""
-    if isinstance(detail, dict):
-        return {
-            ("nonFieldErrors" if key == "non_field_errors" else key): _plain(value)
-            for key, value in detail.items()
-        }
-    return {"nonFieldErrors": _plain(detail)}
+    """DRF's error detail as {field: messages}; non-field errors under ``nonFieldErrors``."""
+    plain = _plain(detail)
+    return plain if isinstance(plain, dict) else {"nonFieldErrors": plain}
 
 
 def _plain(value: Any) -> Any:
+    """Error details as plain JSON, with DRF's ``non_field_errors`` renamed at every depth."""
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {
+            ("nonFieldErrors" if key == "non_field_errors" else key): _plain(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return str(value)

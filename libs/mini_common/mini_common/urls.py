@@ -8,7 +8,7 @@ from mini_common.health import healthz, readyz
 
 
 def common_urlpatterns(short_name: str) -> list:
-    """``/healthz``, ``/readyz``, ``/admin/<short>/``, ``/docs/<short>/`` and its ``schema.json``."""
+    """``/healthz``, ``/readyz``, ``/admin/<short>/`` and ``/docs/<short>/`` (with the schema)."""
     return [
         path("healthz", healthz, name="healthz"),
         path("readyz", readyz, name="readyz"),

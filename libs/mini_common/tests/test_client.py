@@ -50,9 +50,13 @@ def test_post_without_key_is_never_retried():
 def test_post_with_key_is_retried_with_the_same_key():
     responses.post(f"{BILLING}/pay", body=requests.ConnectionError("reset"))
     responses.post(f"{BILLING}/pay", json={"id": 1})
-    result = service_client("billing").post("/pay", json={"a": 1}, idempotency_key="order-1-payment")
+    result = service_client("billing").post(
+        "/pay", json={"a": 1}, idempotency_key="order-1-payment"
+    )
     assert result.data == {"id": 1}
-    assert [c.request.headers["Idempotency-Key"] for c in responses.calls] == ["order-1-payment"] * 2
+    assert [c.request.headers["Idempotency-Key"] for c in responses.calls] == [
+        "order-1-payment"
+    ] * 2
 
 
 @responses.activate

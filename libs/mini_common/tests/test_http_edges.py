@@ -33,7 +33,11 @@ def test_request_id_is_echoed_or_replaced(make_user_client):
 
 @pytest.mark.parametrize(
     "body, content_type",
-    [("{bad", "application/json"), ('{"amount": NaN}', "application/json"), ("", "application/json")],
+    [
+        ("{bad", "application/json"),
+        ('{"amount": NaN}', "application/json"),
+        ("", "application/json"),
+    ],
 )
 def test_malformed_bodies_are_400_problem(make_user_client, body, content_type):
     response = make_user_client("alice").post("/charge", data=body, content_type=content_type)
@@ -54,7 +58,9 @@ def test_wrong_method_is_405_problem(make_user_client):
 
 def test_enum_is_case_insensitive_and_unknown_values_are_400(make_user_client):
     client = make_user_client("alice")
-    assert client.post("/charge", {"amount": 1, "kind": "Deposit"}, format="json").status_code == 201
+    assert (
+        client.post("/charge", {"amount": 1, "kind": "Deposit"}, format="json").status_code == 201
+    )
     response = client.post("/charge", {"amount": 1, "kind": "STEAL"}, format="json")
     assert response.status_code == 400
     assert "kind" in response.json()["errors"]

@@ -76,8 +76,12 @@ def test_server_side_failure_lets_a_retry_run_again(alice):
 
 def test_in_flight_key_is_409(alice):
     IdempotencyRecord.objects.create(
-        username="alice", method="POST", path="/charge", key="k-1",
-        fingerprint=_fingerprint(), state="PROCESSING",
+        username="alice",
+        method="POST",
+        path="/charge",
+        key="k-1",
+        fingerprint=_fingerprint(),
+        state="PROCESSING",
         locked_until=timezone.now() + timedelta(seconds=30),
     )
     response = post(alice)
@@ -87,8 +91,12 @@ def test_in_flight_key_is_409(alice):
 
 def test_expired_lease_of_a_dead_holder_is_taken_over(alice):
     IdempotencyRecord.objects.create(
-        username="alice", method="POST", path="/charge", key="k-1",
-        fingerprint=_fingerprint(), state="PROCESSING",
+        username="alice",
+        method="POST",
+        path="/charge",
+        key="k-1",
+        fingerprint=_fingerprint(),
+        state="PROCESSING",
         locked_until=timezone.now() - timedelta(seconds=1),
     )
     assert post(alice).status_code == 201

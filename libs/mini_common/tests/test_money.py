@@ -23,8 +23,27 @@ def test_accepts_numbers_and_numeric_strings(raw, expected):
 
 @pytest.mark.parametrize(
     "raw",
-    [True, None, "", "abc", "1e3", "NaN", Decimal("NaN"), Decimal("Infinity"), float("inf"),
-     [], {}, "12.345", Decimal("0.001"), 0, "0", -1, "-0.01", "1000000000", Decimal("1E+400")],
+    [
+        True,
+        None,
+        "",
+        "abc",
+        "1e3",
+        "NaN",
+        Decimal("NaN"),
+        Decimal("Infinity"),
+        float("inf"),
+        [],
+        {},
+        "12.345",
+        Decimal("0.001"),
+        0,
+        "0",
+        -1,
+        "-0.01",
+        "1000000000",
+        Decimal("1E+400"),
+    ],
 )
 def test_refuses_what_is_not_a_positive_two_place_amount(raw):
     with pytest.raises(MoneyError):

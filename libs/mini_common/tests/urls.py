@@ -29,8 +29,15 @@ class ChargeApi(APIView):
             raise InsufficientFunds("not enough")
         if outcome == "down":
             raise DependencyUnavailable("billing")
-        return Response({"n": len(CALLS), "amount": serializer.fields["amount"].to_representation(
-            serializer.validated_data["amount"])}, status=201)
+        return Response(
+            {
+                "n": len(CALLS),
+                "amount": serializer.fields["amount"].to_representation(
+                    serializer.validated_data["amount"]
+                ),
+            },
+            status=201,
+        )
 
 
 urlpatterns = [path("charge", ChargeApi.as_view()), *common_urlpatterns("test")]
