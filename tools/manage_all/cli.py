@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from . import commands
+from .audit import DEFAULT_LIMIT as AUDIT_LIMIT
 from .layout import COMPONENTS, DEFAULT_BASE_PORT, ManageError
 
 
@@ -75,6 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--balance", default="1000")
     seed.add_argument("--prefix", help="username prefix")
     seed.set_defaults(handler=commands.cmd_seed)
+
+    audit = sub.add_parser(
+        "audit", help="check the invariants across all services' data; exit 1 if one is broken"
+    )
+    audit.add_argument(
+        "--limit",
+        type=int,
+        default=AUDIT_LIMIT,
+        metavar="N",
+        help=f"violations listed per invariant (default {AUDIT_LIMIT})",
+    )
+    audit.set_defaults(handler=commands.cmd_audit)
+    sub.add_parser(
+        "reconcile", help="finish interrupted work: each service's reconcile (auth, order, notif)"
+    ).set_defaults(handler=commands.cmd_reconcile)
+    sub.add_parser(
+        "purge", help="delete expired idempotency records (every service) and tokens (mini_auth)"
+    ).set_defaults(handler=commands.cmd_purge)
 
     test = sub.add_parser("test", help="lint and every test suite; what CI runs")
     test.add_argument(

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import gateway, postgres, procs
+from . import gateway, maintenance, postgres, procs
 from .environment import base_environment
 from .layout import (
     COMPONENTS,
@@ -296,6 +296,41 @@ def cmd_seed(args: argparse.Namespace) -> int:
     if args.prefix:
         seed_args += ["--prefix", args.prefix]
     system.seed(*seed_args)
+    return 0
+
+
+# --- the data across services ------------------------------------------------------
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    ensure_venv()
+    ok, report = current_system().audit(limit=args.limit)
+    print(report)
+    return 0 if ok else 1
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    ensure_venv()
+    system = current_system()
+    # The jobs call the other services over HTTP; with one down they report and leave work.
+    down = [process_name(n) for n in system.services if not system.is_ready(n)]
+    if down:
+        print(f"warning: not ready: {', '.join(down)}; what needs them stays pending", flush=True)
+    return _run_jobs(system, maintenance.reconcile_jobs(system))
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    ensure_venv()
+    system = current_system()
+    return _run_jobs(system, maintenance.purge_jobs(system))
+
+
+def _run_jobs(system: System, jobs: list[maintenance.Job]) -> int:
+    results = maintenance.run_jobs(system, jobs, echo=lambda text: print(text, flush=True))
+    failed = [process_name(result.service) for result in results if not result.ok]
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -44,6 +44,11 @@ def service_exists(name: str) -> bool:
     return (service_dir(name) / "manage.py").is_file()
 
 
+def process_name(name: str) -> str:
+    """File and display name of a component: mini_auth ... mini_notif, gateway."""
+    return name if name == GATEWAY else f"mini_{name}"
+
+
 def component_name(value: str) -> str:
     """Accept 'auth', 'mini_auth' or 'gateway'; return the short name."""
     name = value.removeprefix("mini_")

@@ -21,7 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import gateway, postgres, procs
+from . import gateway, maintenance, postgres, procs
+from .audit import DEFAULT_LIMIT as AUDIT_LIMIT
+from .audit import audit as audit_system
 from .environment import base_environment, internal_token
 from .layout import (
     COMPONENTS,
@@ -32,6 +34,7 @@ from .layout import (
     ManageError,
     component_name,
     default_ports,
+    process_name,
     service_dir,
     service_exists,
     venv_bin,
@@ -44,11 +47,6 @@ READY_TIMEOUT = 60.0
 # Created by mini_auth's `seed_users --demo`.
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password-123"
-
-
-def process_name(name: str) -> str:
-    """File and display name of a component: mini_auth ... mini_notif, gateway."""
-    return name if name == GATEWAY else f"mini_{name}"
 
 
 def free_ports() -> dict[str, int]:
@@ -431,3 +429,31 @@ class System:
     def seed_demo(self) -> None:
         """The demo user (DEMO_USERNAME / DEMO_PASSWORD, balance 1000)."""
         self.seed("--demo")
+
+    # --- checking and repairing the data -------------------------------------
+
+    def audit(self, *, limit: int = AUDIT_LIMIT) -> tuple[bool, str]:
+        """Cross-service invariants over every service's data: (all hold, report).
+
+        Reads each database through its service's `audit_export` (the services
+        need not be running). Raises ManageError if an export cannot be taken.
+        """
+        return audit_system(self, limit=limit)
+
+    def reconcile(self) -> str:
+        """Each service's `reconcile` (auth, then order, then notif); their summaries.
+
+        Raises ManageError, carrying every command's output, if one crashed.
+        """
+        return self._run_jobs(maintenance.reconcile_jobs(self))
+
+    def purge(self) -> str:
+        """`purge_idempotency_keys` in every service and mini_auth's `purge_tokens`."""
+        return self._run_jobs(maintenance.purge_jobs(self))
+
+    def _run_jobs(self, jobs: list[maintenance.Job]) -> str:
+        results = maintenance.run_jobs(self, jobs)
+        output = maintenance.render(results)
+        if not all(result.ok for result in results):
+            raise ManageError(output)
+        return output
