@@ -143,6 +143,12 @@ def mini_common_tests(pytest_args: Sequence[str]) -> Outcome:
     return _pytest_outcome(code)
 
 
+def manage_all_tests(pytest_args: Sequence[str]) -> Outcome:
+    """The operator tool's own tests (audit invariants, System data helpers)."""
+    command = [str(venv_bin("pytest")), "-p", "no:cacheprovider", "tools/manage_all/tests"]
+    return _pytest_outcome(_run([*command, *pytest_args], cwd=REPO_ROOT, env=_test_env()))
+
+
 def service_tests(name: str, pg_url: str | None, pytest_args: Sequence[str]) -> Outcome:
     directory = service_dir(name)
     if not (directory / "manage.py").is_file():
@@ -258,6 +264,7 @@ def run_tests(*, no_postgres: bool, pytest_args: Sequence[str]) -> int:
         ("ruff format --check .", partial(ruff, "format", "--check", ".")),
         ("nginx -t (gateway template)", gateway_config),
         ("pytest libs/mini_common", partial(mini_common_tests, pytest_args)),
+        ("pytest tools/manage_all", partial(manage_all_tests, pytest_args)),
         *(
             (f"pytest {process_name(name)}", partial(service_tests, name, pg_url, pytest_args))
             for name in SERVICES
