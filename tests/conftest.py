@@ -1,11 +1,9 @@
 """One real system per test session, on free loopback ports in a temporary var dir."""
 
-import os
-
 import pytest
 
 import manage_all
-from tests.support import Api, register_user
+from tests.support import Api, drop_databases, register_user, run_database_urls
 
 # Generous limits: the tests drive many logins and registrations quickly.
 TEST_ENV = {
@@ -22,12 +20,7 @@ TEST_ENV = {
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory):
-    pg_url = os.environ.get("TEST_POSTGRES_URL")
-    database_urls = (
-        manage_all.service_database_urls(pg_url, manage_all.SERVICES, prefix="e2e_")
-        if pg_url
-        else None
-    )
+    database_urls = run_database_urls("e2e")
     var_dir = tmp_path_factory.mktemp("mini-system")
     live = manage_all.System(
         var_dir, ports=manage_all.free_ports(), database_urls=database_urls, env=TEST_ENV
@@ -37,6 +30,7 @@ def system(tmp_path_factory):
         yield live
     finally:
         live.stop()
+        drop_databases(database_urls)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import requests
 
+import manage_all
+
 PASSWORD = "Corr3ct-Horse-Battery"
 _numbers = itertools.count(1)
 
@@ -103,3 +105,31 @@ def assert_problem(response: requests.Response, status: int, code: str | None = 
     if code:
         assert body["code"] == code, body
     return body
+
+
+def run_database_urls(suite: str) -> dict[str, str] | None:
+    """Databases of one test run on TEST_POSTGRES_URL (None: SQLite in the var dir).
+
+    Named per process, so that concurrent runs on one server never share a database.
+    """
+    pg_url = os.environ.get("TEST_POSTGRES_URL")
+    if not pg_url:
+        return None
+    prefix = f"{suite}_{os.getpid()}_"
+    return manage_all.service_database_urls(pg_url, manage_all.SERVICES, prefix=prefix)
+
+
+def drop_databases(database_urls: dict[str, str] | None) -> None:
+    """Remove a run's databases once its system has stopped."""
+    import psycopg2
+    from psycopg2 import sql
+
+    for url in (database_urls or {}).values():
+        server, name = url.rsplit("/", 1)
+        connection = psycopg2.connect(f"{server}/postgres")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        connection.close()
