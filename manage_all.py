@@ -6,6 +6,7 @@
     python3 manage_all.py start|stop|restart <component>
     python3 manage_all.py migrate | check | createsuperuser | seed [--users N --balance X]
     python3 manage_all.py run [--service x] <manage.py args...>
+    python3 manage_all.py audit [--limit N] | reconcile | purge
     python3 manage_all.py test [--no-postgres] [pytest args...]
 
 Standard library only, so it runs before anything is installed. The code is in
