@@ -7,6 +7,8 @@
     python3 manage_all.py migrate | check | createsuperuser | seed [--users N --balance X]
     python3 manage_all.py run [--service x] <manage.py args...>
     python3 manage_all.py audit [--limit N] | reconcile | purge
+    python3 manage_all.py logs --request <id> | trace <request id | trace id>
+    python3 manage_all.py bench [--smoke] [--duration 30] [--concurrency 16] ...
     python3 manage_all.py test [--no-postgres] [pytest args...]
 
 Standard library only, so it runs before anything is installed. The code is in

@@ -22,6 +22,7 @@ globals().update(
         base_dir=Path(__file__).resolve().parent.parent,
         apps=["rest_framework_simplejwt.token_blacklist", "identity"],
         title="mini_auth: users and JWT",
+        extra_secrets=["JWT_SIGNING_KEY"],
     )
 )
 
@@ -33,10 +34,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 
-def _positive_seconds(name: str, default: int) -> timedelta:
+def _positive_seconds(name: str, default: int, *, maximum: int | None = None) -> timedelta:
     seconds = env.int(name, default=default)
     if seconds <= 0:
         raise ImproperlyConfigured(f"{name} must be positive (seconds)")
+    if maximum is not None and seconds > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum} seconds")
     return timedelta(seconds=seconds)
 
 
@@ -54,11 +57,21 @@ JWT_SIGNING_KEY = secret(
 if is_production() and len(JWT_SIGNING_KEY) < 32:
     # HS256 is only as strong as its key; PyJWT itself warns below 32 bytes.
     raise ImproperlyConfigured("JWT_SIGNING_KEY must be at least 32 characters")
+if "-----BEGIN" in JWT_SIGNING_KEY:
+    # A PEM key here means someone mixed up HS256 and RS256: an HMAC secret
+    # that is a public key is no secret (the classic algorithm-confusion attack).
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must be a random secret, not a PEM key")
 
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",  # pinned: decoding accepts this algorithm only
     "SIGNING_KEY": JWT_SIGNING_KEY,
-    "ACCESS_TOKEN_LIFETIME": _positive_seconds("JWT_ACCESS_TTL", 300),
+    # Checked on every decode: a token of another system that shares the key
+    # by accident (another deployment, a test) is still not ours.
+    "ISSUER": "mini_auth",
+    "AUDIENCE": "mini",
+    # Short: an access token outlives logout or deactivation only through
+    # the revocation cache (and the gateway's few seconds of auth cache).
+    "ACCESS_TOKEN_LIFETIME": _positive_seconds("JWT_ACCESS_TTL", 300, maximum=3600),
     "REFRESH_TOKEN_LIFETIME": _positive_seconds("JWT_REFRESH_TTL", 86400),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from identity.models import Registration, RevokedAccessToken
+from identity.models import Registration, RevokedAccessToken, TokenFamily, UserTokenCutoff
 from identity.services import registration_complete
 from mini_common.errors import ApiError
 
@@ -47,6 +47,46 @@ class RevokedAccessTokenAdmin(admin.ModelAdmin):
     search_fields = ("jti", "username")
     readonly_fields = ("jti", "username", "revoked_at", "expires_at")
     ordering = ("-revoked_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TokenFamily)
+class TokenFamilyAdmin(admin.ModelAdmin):
+    """Login sessions; revoked by refresh-token reuse or logout (read only)."""
+
+    list_display = (
+        "username",
+        "family",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "revoked_reason",
+    )
+    list_filter = ("revoked_reason", "created_at")
+    search_fields = ("username", "family")
+    readonly_fields = [field.name for field in TokenFamily._meta.fields]
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UserTokenCutoff)
+class UserTokenCutoffAdmin(admin.ModelAdmin):
+    """Per-user "not valid before" marks (deactivation, deletion, demotion; read only)."""
+
+    list_display = ("username", "not_before", "reason", "updated_at")
+    search_fields = ("username",)
+    readonly_fields = ("username", "not_before", "reason", "updated_at")
+    ordering = ("-updated_at",)
 
     def has_add_permission(self, request):
         return False

@@ -73,3 +73,69 @@ class RevokedAccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.jti} ({self.username})"
+
+
+class TokenFamily(models.Model):
+    """One login session: the chain of refresh tokens rotated from one login.
+
+    Every token of the chain, refresh and access alike, carries the family id
+    in its ``fam`` claim. A refresh token presented a second time means two
+    parties hold the chain (a stolen token): the whole family is revoked, its
+    outstanding refresh tokens blacklisted and its access tokens refused by
+    ``verify`` (through the revocation cache). Logout revokes it too.
+    """
+
+    class Reason(models.TextChoices):
+        REUSE = "REUSE"  # a refresh token was used twice
+        LOGOUT = "LOGOUT"
+
+    family = models.CharField(max_length=64, unique=True)
+    username = models.CharField(max_length=150, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the newest refresh token of the family expires: afterwards nothing
+    # of it can be used any more and purge_tokens deletes it.
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    revoked_reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "token families"
+
+    def __str__(self) -> str:
+        state = f"revoked ({self.revoked_reason})" if self.revoked_at else "live"
+        return f"{self.username} {self.family}: {state}"
+
+
+class TokenFamilyMember(models.Model):
+    """Which family an issued refresh token (simplejwt's OutstandingToken) belongs to."""
+
+    token = models.OneToOneField(
+        "token_blacklist.OutstandingToken", on_delete=models.CASCADE, related_name="family_member"
+    )
+    family = models.ForeignKey(TokenFamily, on_delete=models.CASCADE, related_name="members")
+
+    def __str__(self) -> str:
+        return f"{self.token_id} in {self.family_id}"
+
+
+class UserTokenCutoff(models.Model):
+    """Tokens of ``username`` issued before ``not_before`` are void.
+
+    Set when a user is deactivated, deleted or loses the admin role (signals),
+    so that their still-unexpired tokens stop working at once: ``verify``
+    reads the same mark from the revocation cache, ``refresh`` from here. It
+    outlives the user row on purpose: a new user of the same name must not
+    inherit the old one's tokens.
+    """
+
+    username = models.CharField(max_length=150, unique=True)
+    not_before = models.DateTimeField()
+    reason = models.CharField(max_length=32)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.username}: not before {self.not_before.isoformat()} ({self.reason})"

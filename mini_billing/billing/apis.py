@@ -81,6 +81,8 @@ class AccountCreateApi(APIView):
                 {
                     400: "validation_error",
                     403: "permission_denied: not an internal caller (no X-Service).",
+                    409: "request_in_progress: the same Idempotency-Key is being processed.",
+                    422: "idempotency_key_reused: the same Idempotency-Key with another body.",
                 }
             ),
         },

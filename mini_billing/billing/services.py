@@ -18,6 +18,7 @@ from django.utils import timezone
 from billing.errors import BalanceLimitExceeded, InsufficientFunds, PaymentExists
 from billing.models import MAX_BALANCE, Account, Operation
 from billing.selectors import payment_for_order
+from mini_common import metrics
 
 logger = logging.getLogger("billing")
 
@@ -75,6 +76,7 @@ def _debit(
             balance=_rounded(F("balance") - amount), updated_at=timezone.now()
         )
         if not moved:
+            metrics.billing_operation_observed(operation_type, "insufficient_funds")
             raise InsufficientFunds(f"The balance does not cover {amount}")
         return _record(
             account=account, operation_type=operation_type, amount=amount, order_id=order_id
@@ -125,6 +127,7 @@ def _record(
         order_id=order_id,
     )
     account.balance = balance
+    metrics.billing_operation_observed(operation_type)
     logger.info(
         "%s %s on account %s, balance now %s",
         operation_type,

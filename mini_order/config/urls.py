@@ -1,9 +1,12 @@
 from django.urls import include, path
 
+from mini_common.ping import PingApi
 from mini_common.urls import common_urlpatterns
 
 urlpatterns = [
     path("api/v1/", include("orders.urls")),
+    # The benchmark's floor: routed by the gateway (JWT) like the orders themselves.
+    path("api/v1/order/ping", PingApi.as_view(), name="order-ping"),
     *common_urlpatterns("order"),
 ]
 

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mini_common import metrics
 from mini_common.conf import mini_setting
 from mini_common.errors import DependencyUnavailable, IdempotencyKeyReused, ValidationFailed
 from mini_common.money import MAX_AMOUNT, money_json
@@ -126,6 +127,7 @@ def order_create(
             raise
         # A concurrent request with the same key won the insert.
         return _resumed(Order.objects.get(**scope), **wanted)
+    metrics.order_status_observed(Status.NEW)
     return order
 
 
@@ -144,6 +146,8 @@ def _transition(order: Order, *, to: str, sources: Sequence[str], **fields) -> b
         status=to, updated_at=timezone.now(), **fields
     )
     order.refresh_from_db()
+    if moved:
+        metrics.order_status_observed(to)
     return bool(moved)
 
 

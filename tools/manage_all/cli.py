@@ -51,7 +51,27 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("component", nargs="?", help=f"{component_help} (default: all)")
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("-n", "--lines", type=int, default=40)
+    logs.add_argument(
+        "--request",
+        metavar="ID",
+        help="only the lines of this request id, from every component, in time order",
+    )
+    logs.add_argument("--json", action="store_true", help="with --request: the raw JSON lines")
     logs.set_defaults(handler=commands.cmd_logs)
+
+    trace = sub.add_parser(
+        "trace", help="a request's trace as a waterfall (var/traces and the gateway's log)"
+    )
+    trace.add_argument("id", help="a request id (X-Request-ID) or a trace id")
+    trace.add_argument("--json", action="store_true", help="the spans as JSON lines")
+    trace.add_argument(
+        "--wait",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="seconds to wait for spans still being exported (default 2)",
+    )
+    trace.set_defaults(handler=commands.cmd_trace)
 
     for name, handler, text in (
         ("migrate", commands.cmd_migrate, "manage.py migrate in every service"),
@@ -95,6 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
         "purge", help="delete expired idempotency records (every service) and tokens (mini_auth)"
     ).set_defaults(handler=commands.cmd_purge)
 
+    bench = sub.add_parser(
+        "bench",
+        help="orders/s, latency and errors under wrk vs. the floor; audit; hung billing "
+        "(`bench --help` for its options)",
+        add_help=False,
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to python -m bench")
+    bench.set_defaults(handler=commands.cmd_bench)
+
     test = sub.add_parser("test", help="lint and every test suite; what CI runs")
     test.add_argument(
         "--no-postgres", action="store_true", help="use SQLite even if PostgreSQL answers"
@@ -105,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands whose trailing arguments belong to another program.
-_PASSTHROUGH = {"run": "manage_args", "test": "pytest_args"}
+_PASSTHROUGH = {"run": "manage_args", "test": "pytest_args", "bench": "bench_args"}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

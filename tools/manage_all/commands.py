@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from . import gateway, maintenance, postgres, procs
+from . import gateway, maintenance, observe, postgres, procs
 from .environment import base_environment
 from .layout import (
     COMPONENTS,
+    REPO_ROOT,
     SERVICES,
     ManageError,
     component_name,
@@ -190,6 +194,8 @@ def cmd_restart(args: argparse.Namespace) -> int:
 
 def cmd_logs(args: argparse.Namespace) -> int:
     system = current_system()
+    if args.request:
+        return _request_logs(system, args)
     names = [component_name(args.component)] if args.component else list(COMPONENTS)
     files = [path for name in names for path in system.log_files(name)]
     for path in files:
@@ -198,6 +204,41 @@ def cmd_logs(args: argparse.Namespace) -> int:
             print(procs.tail(path, args.lines))
     if args.follow:
         _follow(files)
+    return 0
+
+
+def _request_logs(system: System, args: argparse.Namespace) -> int:
+    entries = observe.merge_request_logs(observe.log_files(system), args.request)
+    if args.component:
+        name = process_name(component_name(args.component))
+        entries = [entry for entry in entries if entry.get("service") == name]
+    if not entries:
+        print(f"no log line has request_id {args.request}", file=sys.stderr)
+        return 1
+    for entry in entries:
+        print(json.dumps(entry) if args.json else observe.format_entry(entry))
+    return 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """The trace(s) of a request id or trace id, as waterfalls."""
+    system = current_system()
+    deadline = time.monotonic() + max(0.0, args.wait)
+    while True:  # spans reach the files in batches, within about half a second
+        traces = [(tid, spans) for tid, spans in observe.traces_for(system, args.id) if spans]
+        settled = traces and all(observe.settled(spans) for _, spans in traces)
+        if settled or time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)
+    if not traces:
+        print(f"no span of {args.id} in {system.var_dir / 'traces'}", file=sys.stderr)
+        return 1
+    for number, (_trace_id, spans) in enumerate(traces):
+        if args.json:
+            for span in spans:
+                print(json.dumps(span))
+            continue
+        print(("\n" if number else "") + observe.render_waterfall(spans))
     return 0
 
 
@@ -332,6 +373,16 @@ def _run_jobs(system: System, jobs: list[maintenance.Job]) -> int:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """`python -m bench` in the venv (the benchmark needs psycopg2 and wrk, not only stdlib)."""
+    python = ensure_venv()
+    gateway.ensure_nginx()
+    env = base_environment()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    command = [str(python), "-m", "bench", *args.bench_args]
+    return subprocess.run(command, cwd=REPO_ROOT, env=env, check=False).returncode
 
 
 def cmd_test(args: argparse.Namespace) -> int:

@@ -89,6 +89,10 @@ def runs_command(pid: int, marker: str) -> bool:
     cmdline = _proc_file(pid, "cmdline")
     if cmdline is None:
         return not Path("/proc/self").exists()
+    if not cmdline:
+        # Right after spawn() the child may still be inside execve(): until the
+        # kernel has set up its arguments, /proc/<pid>/cmdline reads empty.
+        return True
     return marker in cmdline.replace(b"\0", b" ").decode(errors="replace")
 
 

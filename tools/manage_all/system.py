@@ -189,6 +189,11 @@ class System:
         if name in self.database_urls:
             env["DATABASE_URL"] = self.database_urls[name]
         env.update(self.extra_env)
+        # GUNICORN_WORKERS_<SERVICE> (e.g. GUNICORN_WORKERS_ORDER) sizes one service.
+        if name in SERVICES:
+            env["GUNICORN_WORKERS"] = (
+                env.get(f"GUNICORN_WORKERS_{name.upper()}") or env["GUNICORN_WORKERS"]
+            )
         return env
 
     def manage(

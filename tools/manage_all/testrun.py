@@ -149,6 +149,13 @@ def manage_all_tests(pytest_args: Sequence[str]) -> Outcome:
     return _pytest_outcome(_run([*command, *pytest_args], cwd=REPO_ROOT, env=_test_env()))
 
 
+def deploy_tests(pytest_args: Sequence[str]) -> Outcome:
+    """compose.yaml, the Kubernetes overlays, the routes vs API.md: no cluster, no Docker."""
+    command = [str(venv_bin("pytest")), "-p", "no:cacheprovider", "tests/deploy"]
+    env = _test_env(PYTHONPATH=str(REPO_ROOT))
+    return _pytest_outcome(_run([*command, *pytest_args], cwd=REPO_ROOT, env=env))
+
+
 def service_tests(name: str, pg_url: str | None, pytest_args: Sequence[str]) -> Outcome:
     directory = service_dir(name)
     if not (directory / "manage.py").is_file():
@@ -169,8 +176,20 @@ def cross_service_tests(pg_url: str | None, pytest_args: Sequence[str]) -> Outco
     gateway.ensure_nginx()
     # The repository root on sys.path: the tests import manage_all.
     env = _test_env(TEST_POSTGRES_URL=pg_url, PYTHONPATH=str(REPO_ROOT))
-    code = _run([str(venv_bin("pytest")), "tests", *pytest_args], cwd=REPO_ROOT, env=env)
+    # tests/deploy is a step of its own (no live system needed).
+    command = [str(venv_bin("pytest")), "tests", "--ignore=tests/deploy", *pytest_args]
+    code = _run(command, cwd=REPO_ROOT, env=env)
     return _pytest_outcome(code)
+
+
+def bench_smoke(pg_url: str | None) -> Outcome:
+    """`manage_all.py bench --smoke`: the whole benchmark path for seconds, no thresholds."""
+    gateway.ensure_nginx()
+    env = _test_env(PYTHONPATH=str(REPO_ROOT))
+    database = ["--postgres", pg_url] if pg_url else ["--sqlite"]
+    command = [str(venv_bin("python")), "-m", "bench", "--smoke", *database]
+    code = _run(command, cwd=REPO_ROOT, env=env)
+    return PASSED if code == 0 else ("failed", f"bench exit code {code}")
 
 
 def newman(pg_url: str | None) -> Outcome:
@@ -265,11 +284,13 @@ def run_tests(*, no_postgres: bool, pytest_args: Sequence[str]) -> int:
         ("nginx -t (gateway template)", gateway_config),
         ("pytest libs/mini_common", partial(mini_common_tests, pytest_args)),
         ("pytest tools/manage_all", partial(manage_all_tests, pytest_args)),
+        ("pytest tests/deploy (manifests)", partial(deploy_tests, pytest_args)),
         *(
             (f"pytest {process_name(name)}", partial(service_tests, name, pg_url, pytest_args))
             for name in SERVICES
         ),
         ("pytest tests (cross-service)", partial(cross_service_tests, pg_url, pytest_args)),
+        ("bench --smoke", partial(bench_smoke, pg_url)),
         ("newman (Postman collection)", partial(newman, pg_url)),
     ]
     results = [_timed(title, step) for title, step in steps]

@@ -5,18 +5,41 @@ service only believes ``X-Username`` / ``X-Roles`` / ``X-Service`` when the
 request also carries the deployment's internal token.
 """
 
+import hmac
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
 from mini_common.context import set_username
 from mini_common.errors import NotAuthenticated, PermissionDenied
 from mini_common.middleware import internal_token_valid
+from mini_common.settings import KNOWN_SERVICE_NAMES
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,150}$")
 SERVICE_PATTERN = re.compile(r"^[a-z_]{1,40}$")
+
+
+def known_services() -> tuple[str, ...]:
+    """The X-Service names trusted as internal callers (MINI_COMMON["KNOWN_SERVICES"])."""
+    configured = getattr(settings, "MINI_COMMON", {})
+    return tuple(configured.get("KNOWN_SERVICES", KNOWN_SERVICE_NAMES))
+
+
+def known_service(name: str) -> str:
+    """``name`` if it is a known service, else "": compared in constant time.
+
+    Every known name is compared, whatever matched, so the time taken says
+    nothing about which name (or how much of one) the caller guessed.
+    """
+    supplied = name.encode()
+    matched = ""
+    for candidate in known_services():
+        if hmac.compare_digest(supplied, candidate.encode()):
+            matched = candidate
+    return matched
 
 
 @dataclass(frozen=True)
@@ -54,8 +77,9 @@ class GatewayHeaderAuthentication(BaseAuthentication):
         service = request.headers.get("X-Service", "").strip()
         if username and not USERNAME_PATTERN.match(username):
             username = ""
-        if service and not SERVICE_PATTERN.match(service):
-            service = ""
+        if service:
+            # Unknown names are no service at all: internal endpoints refuse them.
+            service = known_service(service) if SERVICE_PATTERN.match(service) else ""
         if not username and not service:
             return None
         roles = frozenset(
@@ -88,13 +112,17 @@ class IsEndUser(BasePermission):
 
 
 class IsInternal(BasePermission):
-    """Internal endpoints: only another service (X-Service) may call them."""
+    """Internal endpoints: only another service (a known X-Service) may call them.
+
+    Requests without the internal token never get here (InternalTokenMiddleware:
+    401); a trusted caller that names no known service is refused with 403.
+    """
 
     def has_permission(self, request, view) -> bool:
-        user = _user(request)
-        if user is None:
+        if not internal_token_valid(request):
             raise NotAuthenticated("Internal endpoint")
-        if not user.is_internal:
+        user = _user(request)
+        if user is None or not user.is_internal:
             raise PermissionDenied("This endpoint is for internal callers only")
         return True
 

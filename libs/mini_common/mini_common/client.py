@@ -7,6 +7,13 @@ POST with an Idempotency-Key) are retried on connection errors, timeouts and
 502/503/504 with capped exponential backoff and full jitter. Any failure that
 remains surfaces as ``DependencyUnavailable`` (503 to the client). A 4xx
 answer is returned to the caller: it is an answer, not a failure.
+
+Observability: each call is one span (``<target> <METHOD> <path>``) whose
+children are requests' CLIENT span per attempt; the W3C ``traceparent`` sent
+is that of the active span (or, without tracing, a child of the request's
+context). Every attempt writes one log line (target, attempt, breaker state,
+status, duration); the metrics count calls by target and outcome, retries,
+and the breaker's state.
 """
 
 import logging
@@ -17,12 +24,15 @@ from typing import Any
 
 import pybreaker
 import requests
+from opentelemetry import propagate, trace
 from requests.adapters import HTTPAdapter
 
+from mini_common import metrics
 from mini_common.breakers import get_breaker
 from mini_common.conf import mini_setting
 from mini_common.context import current_context, new_request_id
 from mini_common.errors import DependencyUnavailable
+from mini_common.tracing import current_ids, tracer
 
 logger = logging.getLogger("mini_common.client")
 
@@ -59,15 +69,26 @@ def _retry_after_seconds(value: str | None) -> float | None:
         return None  # an HTTP date: ignore and use our own backoff
 
 
+class BreakerMetricsListener(pybreaker.CircuitBreakerListener):
+    def state_change(self, cb, old_state, new_state):
+        metrics.breaker_state_observed(cb.name, getattr(new_state, "name", new_state))
+
+
 class ServiceClient:
     def __init__(self, name: str, base_url: str) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
+        # Services talk to each other directly: no proxy variables, no ~/.netrc,
+        # and none of the per-request environment look-ups they cost.
+        self.session.trust_env = False
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=10, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.breaker = get_breaker(name)
+        if not any(isinstance(x, BreakerMetricsListener) for x in self.breaker.listeners):
+            self.breaker.add_listener(BreakerMetricsListener())
+        metrics.breaker_state_observed(name, self.breaker.current_state)
 
     def get(self, path: str, *, params: dict | None = None, username: str = "") -> ServiceResponse:
         return self.request("GET", path, params=params, username=username)
@@ -94,11 +115,47 @@ class ServiceClient:
         username: str = "",
         idempotency_key: str | None = None,
     ) -> ServiceResponse:
+        started = time.perf_counter()
+        outcome = ["unavailable"]  # set by _attempts on the way out
+        with tracer().start_as_current_span(
+            f"{self.name} {method} {path}",
+            attributes={"mini.target": self.name, "http.request.method": method},
+        ) as span:
+            try:
+                response = self._attempts(
+                    method,
+                    path,
+                    json=json,
+                    params=params,
+                    username=username,
+                    idempotency_key=idempotency_key,
+                    outcome=outcome,
+                )
+                outcome[0] = "ok" if response.ok else "client_error"
+                span.set_attribute("http.response.status_code", response.status)
+                return response
+            finally:
+                span.set_attribute("mini.outcome", outcome[0])
+                metrics.call_observed(self.name, outcome[0], time.perf_counter() - started)
+
+    def _attempts(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: dict | None,
+        username: str,
+        idempotency_key: str | None,
+        outcome: list[str],
+    ) -> ServiceResponse:
         safe_to_repeat = method in SAFE_METHODS or bool(idempotency_key)
         max_attempts = mini_setting("RETRY_ATTEMPTS") if safe_to_repeat else 1
         headers = self._headers(username, idempotency_key)
         url = self.base_url + path
+        span = trace.get_current_span()
         for attempt in range(1, max_attempts + 1):
+            span.set_attribute("mini.attempts", attempt)
             timeout = self._attempt_timeout()
             try:
                 return self.breaker.call(
@@ -112,11 +169,13 @@ class ServiceClient:
                     timeout=timeout,
                 )
             except pybreaker.CircuitBreakerError as exc:
+                outcome[0] = "circuit_open"
                 raise self._unavailable(f"circuit open: {exc}") from exc
             except UpstreamFailure as exc:
                 delay = self._backoff(attempt, exc.retry_after)
                 if not exc.retryable or attempt == max_attempts or not self._time_left(delay):
                     raise self._unavailable(str(exc)) from exc
+                metrics.retry_observed(self.name)
                 logger.info(
                     "retrying %s %s in %.3fs after: %s",
                     method,
@@ -130,14 +189,18 @@ class ServiceClient:
 
     def _send(self, method, url, attempt, **kwargs) -> ServiceResponse:
         started = time.monotonic()
+        status, failure = 0, ""
         try:
             response = self.session.request(method, url, **kwargs)
+            status = response.status_code
         except requests.Timeout as exc:
+            failure = "timeout"
             raise UpstreamFailure(f"timeout calling {self.name}: {exc}", retryable=True) from exc
         except requests.ConnectionError as exc:
+            failure = "connection_error"
             raise UpstreamFailure(f"cannot reach {self.name}: {exc}", retryable=True) from exc
         finally:
-            self._log_attempt(method, url, attempt, started)
+            self._log_attempt(method, url, attempt, started, status, failure)
         if response.status_code >= 500:
             raise UpstreamFailure(
                 f"{self.name} answered {response.status_code}",
@@ -156,7 +219,9 @@ class ServiceClient:
             "X-Service": mini_setting("SERVICE_NAME"),
             "X-Request-ID": context.request_id if context else new_request_id(),
         }
-        if context:
+        if current_ids() is not None:
+            propagate.inject(headers)  # the active span; requests' own span replaces it
+        elif context:
             headers["traceparent"] = context.child_traceparent()
         if username:
             headers["X-Username"] = username
@@ -194,16 +259,24 @@ class ServiceClient:
     def _retry_after(self) -> int:
         return max(1, round(mini_setting("BREAKER_RESET_TIMEOUT") / 2))
 
-    def _log_attempt(self, method: str, url: str, attempt: int, started: float) -> None:
-        logger.debug(
-            "%s %s attempt %d",
+    def _log_attempt(
+        self, method: str, url: str, attempt: int, started: float, status: int, failure: str
+    ) -> None:
+        logger.info(
+            "call %s %s %s attempt %d: %s",
+            self.name,
             method,
             url,
             attempt,
+            status or failure,
             extra={
                 "target": self.name,
                 "attempt": attempt,
                 "breaker_state": self.breaker.current_state,
+                "method": method,
+                "url": url,
+                "status": status,
+                "failure": failure,
                 "duration_ms": round((time.monotonic() - started) * 1000, 2),
             },
         )

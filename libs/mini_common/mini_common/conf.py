@@ -9,8 +9,9 @@ DEFAULTS: dict[str, Any] = {
     "SERVICE_NAME": "",
     # Shared secret every request to a service must carry in X-Internal-Token.
     "INTERNAL_TOKEN": "",
-    # Paths served without X-Internal-Token (prefix match).
-    "PUBLIC_PATH_PREFIXES": ("/healthz", "/readyz", "/admin/", "/static/", "/docs/"),
+    # Paths served without X-Internal-Token (prefix match). /metrics is for
+    # scrapers on the service's own port; the gateway never routes it.
+    "PUBLIC_PATH_PREFIXES": ("/healthz", "/readyz", "/metrics", "/admin/", "/static/", "/docs/"),
     # Downstream services: name -> base URL.
     "SERVICES": {},
     "CONNECT_TIMEOUT": 1.0,

@@ -25,6 +25,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from mini_common import metrics
 from mini_common.conf import mini_setting
 from mini_common.errors import IdempotencyKeyReused, RequestInProgress, ValidationFailed
 from mini_common.models import IdempotencyRecord
@@ -137,6 +138,7 @@ def idempotent(view_method):
         }
         stored = claim_key(**scope, fingerprint=payload_fingerprint(request.data))
         if stored is not None:
+            metrics.idempotent_replay_observed(request)
             return replay(stored)
         try:
             response = view_method(self, request, *args, **kwargs)

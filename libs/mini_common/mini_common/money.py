@@ -9,7 +9,7 @@ from decimal import Decimal
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999.99")
-_NUMERIC_STRING = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_NUMERIC_STRING = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\Z")  # ASCII digits only
 
 
 class MoneyError(ValueError):

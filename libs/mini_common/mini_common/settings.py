@@ -5,8 +5,10 @@ its own apps and options. Everything comes from the environment (see
 ``.env.example``); development has safe defaults, production refuses them.
 """
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -24,14 +26,52 @@ def is_production() -> bool:
     return env.str("MINI_ENV", default="development") == "production"
 
 
+# The names services call each other by (X-Service); nothing else is an internal caller.
+KNOWN_SERVICE_NAMES = tuple(f"mini_{short}" for short in SERVICE_PORTS)
+
+# Development defaults that must never reach production, whatever their prefix.
+DEV_INTERNAL_TOKEN = "dev-internal-token"
+# The secrets every service needs; a service adds its own (mini_auth: JWT_SIGNING_KEY).
+SERVICE_SECRETS = ("DJANGO_SECRET_KEY", "MINI_INTERNAL_TOKEN")
+# Shortest production value per secret: Django's own deploy check wants 50
+# characters of SECRET_KEY; HS256 keys and the shared token want 256 bits.
+SECRET_MIN_LENGTH = {"DJANGO_SECRET_KEY": 50}
+DEFAULT_SECRET_MIN_LENGTH = 32
+
+
+def production_secrets_problems(names: Iterable[str]) -> list[str]:
+    """What is wrong with the production secrets ``names`` (empty when all are fine)."""
+    problems = []
+    for name in names:
+        value = env.str(name, default="")
+        minimum = SECRET_MIN_LENGTH.get(name, DEFAULT_SECRET_MIN_LENGTH)
+        if not value:
+            problems.append(f"{name} is not set")
+        elif value.startswith(DEV_SECRET_PREFIX) or value == DEV_INTERNAL_TOKEN:
+            problems.append(f"{name} is a development default")
+        elif len(value) < minimum:
+            problems.append(f"{name} must be at least {minimum} characters")
+    return problems
+
+
+def require_production_secrets(names: Iterable[str]) -> None:
+    """Refuse to start in production, naming every missing or weak secret at once."""
+    if not is_production():
+        return
+    problems = production_secrets_problems(names)
+    if problems:
+        raise ImproperlyConfigured(
+            "MINI_ENV=production refuses to start: "
+            + "; ".join(problems)
+            + ". Set real values in the environment (see .env.example), e.g. "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'."
+        )
+
+
 def secret(name: str, dev_default: str) -> str:
-    """A secret from the environment; production refuses to start without one."""
-    value = env.str(name, default="")
-    if value:
-        return value
-    if is_production():
-        raise ImproperlyConfigured(f"{name} must be set when MINI_ENV=production")
-    return dev_default
+    """A secret from the environment; production refuses to start without a real one."""
+    require_production_secrets([name])
+    return env.str(name, default="") or dev_default
 
 
 def service_urls() -> dict[str, str]:
@@ -90,11 +130,76 @@ def _static_root(short_name: str) -> str:
     return str(root)
 
 
+def _allowed_hosts(production: bool, urls: dict[str, str]) -> list[str]:
+    """DJANGO_ALLOWED_HOSTS; in production also the hosts the services call each other by.
+
+    Development accepts any host. In production the public host name(s) the
+    gateway passes on must be listed; the internal ones (MINI_<SERVICE>_URL)
+    are added here, or no service could call another.
+    """
+    configured = env.list("DJANGO_ALLOWED_HOSTS", default=[] if production else ["*"])
+    if not production:
+        return configured
+    internal = [urlsplit(url).hostname for url in urls.values()]
+    return list(dict.fromkeys([*configured, *(host for host in internal if host)]))
+
+
+def _https_settings(production: bool) -> dict[str, Any]:
+    """HTTPS hardening for ``manage.py check --deploy``; each value from the environment.
+
+    TLS is terminated in front of the gateway (a load balancer or a TLS nginx),
+    which also redirects HTTP to HTTPS and should send HSTS itself. Django
+    adds HSTS only to requests it sees as secure (X-Forwarded-Proto: https).
+    """
+    return {
+        # Off by default: services are called over plain HTTP inside the
+        # deployment (the gateway and each other), where a redirect would break every call.
+        "SECURE_SSL_REDIRECT": env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False),
+        "SECURE_HSTS_SECONDS": env.int(
+            "DJANGO_SECURE_HSTS_SECONDS", default=31_536_000 if production else 0
+        ),
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": env.bool(
+            "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=production
+        ),
+        "SECURE_HSTS_PRELOAD": env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False),
+        # Deliberately accepted findings of `check --deploy`:
+        # - W008 (SECURE_SSL_REDIRECT off): HTTPS ends before the gateway, which
+        #   redirects; the services themselves speak plain HTTP on the inside.
+        # - W021 (no HSTS preload): preloading is the operator's decision (it
+        #   is hard to undo); DJANGO_SECURE_HSTS_PRELOAD=true opts in.
+        "SILENCED_SYSTEM_CHECKS": env.list(
+            "DJANGO_SILENCED_SYSTEM_CHECKS", default=["security.W008", "security.W021"]
+        ),
+    }
+
+
+# Argon2id first (mini_common.hashers: OWASP's parameters); the others only
+# verify older hashes, which Django re-hashes with Argon2id at the next login.
+PASSWORD_HASHERS = [
+    "mini_common.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+
 def service_settings(
-    *, service: str, short_name: str, base_dir: Path, apps: list[str], title: str
+    *,
+    service: str,
+    short_name: str,
+    base_dir: Path,
+    apps: list[str],
+    title: str,
+    extra_secrets: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The settings shared by every service; the caller ``globals().update()``s them."""
+    """The settings shared by every service; the caller ``globals().update()``s them.
+
+    ``extra_secrets``: further environment variables that production must set
+    (checked together with DJANGO_SECRET_KEY and MINI_INTERNAL_TOKEN, so that
+    one failed start names every missing secret).
+    """
     production = is_production()
+    require_production_secrets([*SERVICE_SECRETS, *extra_secrets])
     debug = env.bool("DJANGO_DEBUG", default=False)
     if production and debug:
         raise ImproperlyConfigured("DJANGO_DEBUG must be off when MINI_ENV=production")
@@ -104,7 +209,7 @@ def service_settings(
         "BASE_DIR": base_dir,
         "SECRET_KEY": secret("DJANGO_SECRET_KEY", f"{DEV_SECRET_PREFIX}{service}-secret-key"),
         "DEBUG": debug,
-        "ALLOWED_HOSTS": env.list("DJANGO_ALLOWED_HOSTS", default=[] if production else ["*"]),
+        "ALLOWED_HOSTS": _allowed_hosts(production, urls),
         "INSTALLED_APPS": [
             "django.contrib.admin",
             "django.contrib.auth",
@@ -120,6 +225,7 @@ def service_settings(
         ],
         "MIDDLEWARE": [
             "mini_common.middleware.RequestContextMiddleware",
+            "mini_common.metrics.MetricsMiddleware",
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "mini_common.middleware.InternalTokenMiddleware",
@@ -174,6 +280,8 @@ def service_settings(
         "SESSION_COOKIE_SECURE": production,
         "CSRF_COOKIE_SECURE": production,
         "X_FRAME_OPTIONS": "DENY",
+        **_https_settings(production),
+        "PASSWORD_HASHERS": PASSWORD_HASHERS,
         "REST_FRAMEWORK": {
             "DEFAULT_AUTHENTICATION_CLASSES": [
                 "mini_common.auth.GatewayHeaderAuthentication",
@@ -197,7 +305,9 @@ def service_settings(
         },
         "MINI_COMMON": {
             "SERVICE_NAME": service,
-            "INTERNAL_TOKEN": secret("MINI_INTERNAL_TOKEN", "dev-internal-token"),
+            "INTERNAL_TOKEN": secret("MINI_INTERNAL_TOKEN", DEV_INTERNAL_TOKEN),
+            # The X-Service names trusted as internal callers (this service's own included).
+            "KNOWN_SERVICES": (*KNOWN_SERVICE_NAMES, service),
             "SERVICES": urls,
             "REDIS_URL": redis_url,
             "CONNECT_TIMEOUT": env.float("MINI_CONNECT_TIMEOUT", default=1.0),

@@ -1,17 +1,19 @@
-"""URL patterns every service shares: health, admin, and the OpenAPI docs."""
+"""URL patterns every service shares: health, metrics, admin, and the OpenAPI docs."""
 
 from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from mini_common.health import healthz, readyz
+from mini_common.metrics import metrics_view
 
 
 def common_urlpatterns(short_name: str) -> list:
-    """``/healthz``, ``/readyz``, ``/admin/<short>/`` and ``/docs/<short>/`` (with the schema)."""
+    """``/healthz``, ``/readyz``, ``/metrics``, ``/admin/<short>/``, ``/docs/<short>/``."""
     return [
         path("healthz", healthz, name="healthz"),
         path("readyz", readyz, name="readyz"),
+        path("metrics", metrics_view, name="metrics"),
         path(f"admin/{short_name}/", admin.site.urls),
         path(f"docs/{short_name}/schema.json", SpectacularAPIView.as_view(), name="schema"),
         path(

@@ -15,6 +15,8 @@ ADMIN = "/admin/auth/"
         "identity/registration/?status__exact=PENDING",
         "identity/registration/?q=alice",
         "identity/revokedaccesstoken/",
+        "identity/tokenfamily/",
+        "identity/usertokencutoff/",
         "auth/user/",
         "token_blacklist/outstandingtoken/",
     ],

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from identity.models import Registration, RevokedAccessToken
+from identity.models import Registration, RevokedAccessToken, TokenFamily, UserTokenCutoff
 from identity.tests.factories import RegistrationFactory, UserFactory
 from identity.tokens import tokens_issue
 
@@ -141,7 +141,7 @@ def test_reconcile_keeps_registrations_pending_while_a_dependency_is_down(fake_s
 def test_purge_tokens_deletes_what_expired_and_recaches_live_revocations():
     user = UserFactory()
     now = timezone.now()
-    tokens_issue(user=user)  # live outstanding refresh token
+    tokens_issue(user=user)  # live outstanding refresh token, in a live family
     OutstandingToken.objects.create(
         user=user, jti="old", token="x", created_at=now, expires_at=now - timedelta(seconds=1)
     )
@@ -149,13 +149,28 @@ def test_purge_tokens_deletes_what_expired_and_recaches_live_revocations():
     RevokedAccessToken.objects.create(
         jti="live", username="u", expires_at=now + timedelta(minutes=5)
     )
+    expired = now - timedelta(seconds=1)
+    TokenFamily.objects.create(family="f-old", username="u", expires_at=expired)
+    TokenFamily.objects.create(
+        family="f-revoked-long-ago", username="u", expires_at=expired, revoked_at=now - timedelta(1)
+    )
+    TokenFamily.objects.create(  # its access tokens may still live: kept and re-cached
+        family="f-just-revoked", username="u", expires_at=expired, revoked_at=now
+    )
+    UserTokenCutoff.objects.create(username="old", not_before=now - timedelta(days=2), reason="x")
+    UserTokenCutoff.objects.create(username="new", not_before=now, reason="deleted")
 
     output = run("purge_tokens")
 
     assert output == (
-        "purge_tokens: 1 expired revocations and 1 expired refresh tokens deleted; "
-        "1 live revocations cached"
+        "purge_tokens: 1 expired revocations, 1 expired refresh tokens, 2 token families and "
+        "1 user cut-offs deleted; 3 live revocation marks cached"
     )
     assert list(RevokedAccessToken.objects.values_list("jti", flat=True)) == ["live"]
     assert OutstandingToken.objects.count() == 1
-    assert caches["revocations"].get("access:live") is True
+    assert TokenFamily.objects.count() == 2
+    assert list(UserTokenCutoff.objects.values_list("username", flat=True)) == ["new"]
+    cache = caches["revocations"]
+    assert cache.get("access:live") is True
+    assert cache.get("family:f-just-revoked") is True
+    assert cache.get("user:new") == pytest.approx(now.timestamp())

@@ -79,9 +79,32 @@ def test_optional_fields_default_to_empty(client, fake_services):
 
 
 @pytest.mark.default_hasher
-def test_password_is_stored_with_djangos_default_hasher(client, fake_services):
+def test_password_is_stored_with_argon2id(client, fake_services):
     register(client)
-    assert User.objects.get(username="alice").password.startswith("pbkdf2_sha256$")
+    stored = User.objects.get(username="alice").password
+    assert stored.startswith("argon2$argon2id$v=19$m=47104,t=1,p=1$")
+    assert User.objects.get(username="alice").check_password(ALICE["password"])
+
+
+@pytest.mark.default_hasher
+def test_an_old_pbkdf2_hash_still_logs_in_and_is_upgraded_to_argon2id(client, fake_services):
+    """Hashes from before the switch keep working; the next login re-hashes them, and that
+    save takes no rights away, so no token of the user is voided by it."""
+    from django.contrib.auth.hashers import make_password
+
+    register(client)
+    User.objects.filter(username="alice").update(
+        password=make_password(ALICE["password"], hasher="pbkdf2_sha256")
+    )
+
+    response = client.post(
+        "/api/v1/auth/login",
+        {"username": "alice", "password": ALICE["password"]},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert User.objects.get(username="alice").password.startswith("argon2$argon2id$")
 
 
 def test_register_with_login_returns_working_tokens(client, fake_services, nginx_client):

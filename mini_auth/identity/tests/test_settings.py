@@ -23,6 +23,7 @@ def test_without_redis_the_caches_are_files_shared_by_all_worker_processes():
 def test_jwt_settings():
     jwt = service_settings.SIMPLE_JWT
     assert jwt["ALGORITHM"] == "HS256"
+    assert (jwt["ISSUER"], jwt["AUDIENCE"]) == ("mini_auth", "mini")
     assert jwt["ROTATE_REFRESH_TOKENS"] and jwt["BLACKLIST_AFTER_ROTATION"]
     assert not jwt["UPDATE_LAST_LOGIN"]
     assert jwt["ACCESS_TOKEN_LIFETIME"].total_seconds() == 300
@@ -33,7 +34,7 @@ def load_settings(**env: str) -> subprocess.CompletedProcess:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("JWT_", "MINI_ENV", "DJANGO_"))
+        if not key.startswith(("JWT_", "MINI_ENV", "MINI_INTERNAL_TOKEN", "DJANGO_"))
     }
     return subprocess.run(
         [sys.executable, "-c", "import config.settings"],
@@ -47,8 +48,8 @@ def load_settings(**env: str) -> subprocess.CompletedProcess:
 
 PRODUCTION = {
     "MINI_ENV": "production",
-    "DJANGO_SECRET_KEY": "a-real-secret-key-for-this-test-only-0123456789",
-    "MINI_INTERNAL_TOKEN": "a-real-internal-token-for-this-test",
+    "DJANGO_SECRET_KEY": "a-real-secret-key-for-this-test-only-0123456789-abcdefghij",
+    "MINI_INTERNAL_TOKEN": "a-real-internal-token-for-this-test-0123456789",
     "DJANGO_ALLOWED_HOSTS": "auth.example.com",
 }
 
@@ -56,9 +57,18 @@ PRODUCTION = {
 @pytest.mark.parametrize(
     "env, error",
     [
-        ({}, "JWT_SIGNING_KEY must be set"),
-        ({"JWT_SIGNING_KEY": "too-short"}, "at least 32 characters"),
+        ({}, "JWT_SIGNING_KEY is not set"),
+        ({"JWT_SIGNING_KEY": "too-short"}, "JWT_SIGNING_KEY must be at least 32 characters"),
+        (
+            {"JWT_SIGNING_KEY": "dev-insecure-mini-auth-jwt-signing-key-0123456789"},
+            "JWT_SIGNING_KEY is a development default",
+        ),
+        (
+            {"JWT_SIGNING_KEY": "-----BEGIN PUBLIC KEY-----MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A"},
+            "not a PEM key",
+        ),
         ({"JWT_SIGNING_KEY": "k" * 40, "JWT_ACCESS_TTL": "0"}, "JWT_ACCESS_TTL must be positive"),
+        ({"JWT_SIGNING_KEY": "k" * 40, "JWT_ACCESS_TTL": "86400"}, "at most 3600 seconds"),
         ({"JWT_SIGNING_KEY": "k" * 40, "LOGIN_THROTTLE_RATE": "lots"}, "LOGIN_THROTTLE_RATE"),
     ],
 )
@@ -66,6 +76,14 @@ def test_production_refuses_unsafe_settings(env, error):
     result = load_settings(**PRODUCTION, **env)
     assert result.returncode != 0
     assert error in result.stderr
+
+
+def test_production_names_every_missing_secret_at_once():
+    result = load_settings(MINI_ENV="production")
+    assert result.returncode != 0
+    assert "MINI_ENV=production refuses to start" in result.stderr
+    for name in ("DJANGO_SECRET_KEY", "MINI_INTERNAL_TOKEN", "JWT_SIGNING_KEY"):
+        assert f"{name} is not set" in result.stderr
 
 
 def test_production_starts_with_a_real_key():

@@ -1,11 +1,15 @@
+from datetime import timedelta
+
+import jwt
 import pytest
 from django.core.cache import caches
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from django.db.models import F
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from identity.models import RevokedAccessToken
+from identity.models import RevokedAccessToken, TokenFamily, UserTokenCutoff
 from identity.tests.factories import PASSWORD, RegistrationFactory, UserFactory
 from identity.tests.jwt_helpers import access_token
-from identity.tokens import tokens_issue
+from identity.tokens import TokenPair, tokens_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +31,10 @@ def login(client, username="alice", password=PASSWORD, **headers):
 
 def refresh(client, token):
     return client.post(REFRESH, {"refreshToken": token}, format="json")
+
+
+def claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
 
 
 def verify_status(nginx_client, access: str) -> int:
@@ -145,7 +153,7 @@ def test_address_is_the_last_forwarded_hop(client, settings):
 # --- refresh --------------------------------------------------------------------------
 
 
-def test_refresh_rotates_and_the_old_token_stops_working(client, nginx_client):
+def test_refresh_rotates_within_the_family(client, nginx_client):
     first = tokens_issue(user=UserFactory(username="alice"))
 
     response = refresh(client, first.refresh)
@@ -155,8 +163,59 @@ def test_refresh_rotates_and_the_old_token_stops_working(client, nginx_client):
     assert set(body) == {"accessToken", "refreshToken"}
     assert body["refreshToken"] != first.refresh
     assert verify_status(nginx_client, body["accessToken"]) == 200
-    assert_problem(refresh(client, first.refresh), 401, "invalid_token")
-    assert refresh(client, body["refreshToken"]).status_code == 200
+    second = refresh(client, body["refreshToken"])
+    assert second.status_code == 200
+    families = {
+        claims(t)["fam"] for t in (first.refresh, body["refreshToken"], body["accessToken"])
+    }
+    assert families == {claims(second.json()["accessToken"])["fam"]}
+    assert TokenFamily.objects.count() == 1
+
+
+def test_reusing_a_refresh_token_revokes_its_whole_family(
+    client, nginx_client, django_capture_on_commit_callbacks
+):
+    """The thief and the victim both hold the chain: whoever comes second reveals it, and
+    every token of the session dies, refresh and access alike."""
+    first = tokens_issue(user=UserFactory(username="alice"))
+    rotated = refresh(client, first.refresh).json()
+    newest = refresh(client, rotated["refreshToken"]).json()
+    other_session = tokens_issue(user=UserFactory(username="alice"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reuse = refresh(client, first.refresh)
+
+    assert_problem(reuse, 401, "invalid_token")
+    for access in (first.access, rotated["accessToken"], newest["accessToken"]):
+        assert verify_status(nginx_client, access) == 401
+    assert_problem(refresh(client, newest["refreshToken"]), 401, "invalid_token")
+    family = TokenFamily.objects.get(family=claims(first.refresh)["fam"])
+    assert family.revoked_reason == TokenFamily.Reason.REUSE
+    live = OutstandingToken.objects.filter(
+        family_member__family=family, blacklistedtoken__isnull=True
+    )
+    assert not live.exists()
+    # Another session of the same user is not concerned.
+    assert verify_status(nginx_client, other_session.access) == 200
+    assert refresh(client, other_session.refresh).status_code == 200
+
+
+def test_a_refresh_token_we_never_recorded_is_refused(client):
+    tokens = tokens_issue(user=UserFactory(username="alice"))
+    OutstandingToken.objects.all().delete()  # e.g. purged, or minted elsewhere with our key
+    assert_problem(refresh(client, tokens.refresh), 401, "invalid_token")
+
+
+def test_refresh_of_a_user_cut_off_since_is_refused(client, django_capture_on_commit_callbacks):
+    user = UserFactory(username="alice", is_staff=True)
+    tokens = tokens_issue(user=user)
+    user.is_staff = False
+    with django_capture_on_commit_callbacks(execute=True):
+        user.save()
+    assert_problem(refresh(client, tokens.refresh), 401, "invalid_token")
+    # iat has whole seconds: tokens of the cut-off's own second are void too; later ones live.
+    UserTokenCutoff.objects.update(not_before=F("not_before") - timedelta(seconds=2))
+    assert refresh(client, tokens_issue(user=user).refresh).status_code == 200
 
 
 def test_refresh_picks_up_role_changes(client, nginx_client):
@@ -206,11 +265,16 @@ def logout(make_user_client, username, tokens, refresh_token=None, **headers):
     )
 
 
-def test_logout_revokes_refresh_and_access_tokens(make_user_client, client, nginx_client):
+def test_logout_revokes_refresh_and_access_tokens(
+    make_user_client, client, nginx_client, django_capture_on_commit_callbacks
+):
     tokens = tokens_issue(user=UserFactory(username="alice"))
+    earlier = refresh(client, tokens.refresh).json()  # same session, still-live access token
+    tokens = TokenPair(earlier["accessToken"], earlier["refreshToken"], 300)
     assert verify_status(nginx_client, tokens.access) == 200
 
-    response = logout(make_user_client, "alice", tokens)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logout(make_user_client, "alice", tokens)
 
     assert response.status_code == 204
     assert response.content == b""
@@ -218,15 +282,20 @@ def test_logout_revokes_refresh_and_access_tokens(make_user_client, client, ngin
     assert_problem(refresh(client, tokens.refresh), 401, "invalid_token")
     revoked = RevokedAccessToken.objects.get()
     assert revoked.username == "alice"
-    assert BlacklistedToken.objects.count() == 1
+    assert TokenFamily.objects.get().revoked_reason == TokenFamily.Reason.LOGOUT
+    assert BlacklistedToken.objects.count() == 2  # the rotated one and the last one
 
 
-def test_revocation_lives_in_the_cache_for_the_tokens_remaining_lifetime(make_user_client):
+def test_revocation_lives_in_the_cache_for_the_tokens_remaining_lifetime(
+    make_user_client, django_capture_on_commit_callbacks
+):
     tokens = tokens_issue(user=UserFactory(username="alice"))
-    logout(make_user_client, "alice", tokens)
+    with django_capture_on_commit_callbacks(execute=True):
+        logout(make_user_client, "alice", tokens)
     revoked = RevokedAccessToken.objects.get()
     cache = caches["revocations"]
     assert cache.get(f"access:{revoked.jti}") is True
+    assert cache.get(f"family:{TokenFamily.objects.get().family}") is True
 
 
 def test_logout_with_someone_elses_refresh_token_changes_nothing(make_user_client, client):

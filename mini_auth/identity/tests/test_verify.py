@@ -3,9 +3,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from identity.revocation import access_token_revoke
 from identity.tests.factories import UserFactory
-from identity.tests.jwt_helpers import access_token, signed, unsigned
-from identity.tokens import revocation_cache, tokens_issue
+from identity.tests.jwt_helpers import (
+    access_token,
+    full_payload,
+    hmac_with_header,
+    signed,
+    unsigned,
+)
+from identity.tokens import tokens_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -56,20 +63,68 @@ def test_refresh_token_is_refused(nginx_client):
     assert_refused(verify(nginx_client, tokens.refresh))
 
 
-def test_alg_none_is_refused(nginx_client):
-    payload = access_token(UserFactory()).payload
-    assert_refused(verify(nginx_client, unsigned(payload)))
+def test_a_token_signed_by_hand_with_our_key_passes(nginx_client):
+    """The control for the forgeries below: each differs from this in one thing only."""
+    payload = full_payload(access_token(UserFactory(username="alice")))
+    response = verify(nginx_client, signed(payload))
+    assert response.status_code == 200
+    assert response["X-Username"] == "alice"
+
+
+@pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
+def test_alg_none_is_refused(nginx_client, alg):
+    payload = full_payload(access_token(UserFactory()))
+    assert_refused(verify(nginx_client, unsigned(payload, alg=alg)))
 
 
 def test_token_signed_with_another_key_is_refused(nginx_client):
-    payload = access_token(UserFactory()).payload
+    payload = full_payload(access_token(UserFactory()))
     assert_refused(verify(nginx_client, signed(payload, key="another-key-" + "x" * 32)))
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-def test_other_algorithm_with_our_key_is_refused(nginx_client):
-    payload = access_token(UserFactory()).payload
-    assert_refused(verify(nginx_client, signed(payload, algorithm="HS512")))
+@pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
+def test_other_algorithm_with_our_key_is_refused(nginx_client, algorithm):
+    payload = full_payload(access_token(UserFactory()))
+    assert_refused(verify(nginx_client, signed(payload, algorithm=algorithm)))
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256", "PS256", "EdDSA", "HS256 "])
+def test_algorithm_confusion_is_refused(nginx_client, alg):
+    """HS/RS confusion: the header names an asymmetric algorithm and the signature is an
+    HMAC with our secret, as if our key were the public key."""
+    payload = full_payload(access_token(UserFactory()))
+    assert_refused(verify(nginx_client, hmac_with_header(payload, alg)))
+
+
+def test_a_key_embedded_in_the_header_is_not_trusted(nginx_client):
+    """jwk / jku / kid headers name the attacker's key; only our configured key counts."""
+    payload = full_payload(access_token(UserFactory()))
+    attacker_key = "attacker-key-" + "y" * 32
+    token = signed(
+        payload,
+        key=attacker_key,
+        jwk={"kty": "oct", "k": attacker_key},
+        jku="https://attacker.example/jwks.json",
+        kid="../../../../dev/null",
+    )
+    assert_refused(verify(nginx_client, token))
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"iss": None},
+        {"iss": "someone-else"},
+        {"aud": None},
+        {"aud": "another-audience"},
+    ],
+)
+def test_issuer_and_audience_are_checked(nginx_client, claims):
+    payload = full_payload(access_token(UserFactory()))
+    for name, value in claims.items():
+        payload.pop(name) if value is None else payload.update({name: value})
+    assert_refused(verify(nginx_client, signed(payload)))
 
 
 def test_expired_token_is_refused(nginx_client):
@@ -89,6 +144,11 @@ def test_expired_token_is_refused(nginx_client):
         {"username": "bad name"},
         {"username": 42},
         {"jti": None},
+        {"jti": 7},
+        {"fam": None},
+        {"fam": "not-a-family"},
+        {"iat": None},
+        {"iat": "yesterday"},
         {"token_type": "refresh"},
         {"token_type": None},
         {"exp": None},
@@ -138,9 +198,14 @@ def test_caller_identity_headers_are_neither_needed_nor_trusted(make_service_cli
     assert response["X-Username"] == "alice"
 
 
-def test_revoked_token_is_refused_without_any_query(nginx_client, django_assert_num_queries):
+def test_revoked_token_is_refused_without_any_query(
+    nginx_client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
     token = access_token(UserFactory())
-    revocation_cache(jti=token["jti"], expires_at=timezone.now() + timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        access_token_revoke(
+            jti=token["jti"], username="x", expires_at=timezone.now() + timedelta(minutes=5)
+        )
 
     with django_assert_num_queries(0):
         response = verify(nginx_client, str(token))

@@ -72,7 +72,7 @@ def test_non_numeric_id_is_404(alice):
 def test_admin_and_internal_callers_see_any_order(admin, make_service_client):
     order = OrderFactory(username="bob")
     assert admin.get(f"{URL}/{order.pk}").status_code == 200
-    assert make_service_client("mini_x", "carol").get(f"{URL}/{order.pk}").status_code == 200
+    assert make_service_client("mini_notif", "carol").get(f"{URL}/{order.pk}").status_code == 200
 
 
 def test_list_shows_own_orders_newest_first(alice):

@@ -48,7 +48,7 @@ def test_request_without_internal_token_is_refused(anonymous_client):
     ],
 )
 def test_create_validation_errors(make_service_client, body, field):
-    response = make_service_client().post("/api/v1/user", body, format="json")
+    response = make_service_client("mini_auth").post("/api/v1/user", body, format="json")
     assert response.status_code == 400
     assert field in response.json()["errors"]
 
@@ -65,7 +65,7 @@ def test_create_validation_errors(make_service_client, body, field):
 )
 def test_create_refuses_numbers_for_text(make_service_client, change, field):
     body = {**NEW_PROFILE, **change}
-    response = make_service_client().post("/api/v1/user", body, format="json")
+    response = make_service_client("mini_auth").post("/api/v1/user", body, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][field] == ["Must be a string."]
     assert Profile.objects.count() == 0
@@ -126,7 +126,7 @@ def test_other_user_cannot_patch(make_user_client):
 
 
 def test_malformed_json_is_a_problem(make_service_client):
-    response = make_service_client().post(
+    response = make_service_client("mini_auth").post(
         "/api/v1/user", data="{nope", content_type="application/json"
     )
     assert response.status_code == 400

@@ -3,21 +3,24 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from identity.tokens import revocations_rewarm, revoked_access_tokens_purge
+from identity.revocation import revocations_purge, revocations_rewarm
 
 
 class Command(BaseCommand):
     help = (
-        "Delete expired access-token revocations and expired refresh tokens (simplejwt's "
-        "flushexpiredtokens), and put the live revocations back into the cache."
+        "Delete what expired: access-token revocations, refresh tokens (simplejwt's "
+        "flushexpiredtokens), token families and per-user cut-offs that no token can "
+        "concern any more; then put the live revocation marks back into the cache "
+        "(run it from cron, and after the cache lost entries)."
     )
 
     def handle(self, *args, **options):
-        revoked = revoked_access_tokens_purge()
+        purged = revocations_purge()
         expired_refresh = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).count()
         call_command("flushexpiredtokens")
         recached = revocations_rewarm()
         self.stdout.write(
-            f"purge_tokens: {revoked} expired revocations and {expired_refresh} expired "
-            f"refresh tokens deleted; {recached} live revocations cached"
+            f"purge_tokens: {purged.access} expired revocations, {expired_refresh} expired "
+            f"refresh tokens, {purged.families} token families and {purged.cutoffs} user "
+            f"cut-offs deleted; {recached} live revocation marks cached"
         )

@@ -1,0 +1,229 @@
+"""The benchmark: floor, orders, audit, then orders with mini_billing hung.
+
+    python manage_all.py bench [--duration 30] [--concurrency 16] [--smoke] ...
+
+1. Start a system of its own on PostgreSQL (or use the running one), seed
+   users with plenty of money and log them in.
+2. Warm up, then measure the floor: GET /api/v1/order/ping through the gateway
+   (nginx → auth_request → gunicorn → Django → DRF, no database, no other service).
+3. Measure order creation: POST /api/v1/order, a fresh Idempotency-Key per order,
+   the users' tokens in rotation.
+4. Audit every service's data: nothing lost, nothing charged twice.
+5. mini_billing hung (SIGSTOP of its processes): orders with the circuit breaker
+   (once it is open) and without one (MINI_BREAKER_FAIL_MAX very large); then
+   SIGCONT, reconcile and audit again.
+
+Everything is printed and written to var/bench/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import target, wrk
+
+# The performance targets of the 2-core reference machine (issue 5).
+TARGET_RATIO = 0.10
+TARGET_P99_MS = 100.0
+TARGET_HUNG_P99_MS = 20.0
+# mini_order while mini_billing hangs: a shorter read timeout so that the run
+# without a breaker shows its cost in seconds instead of minutes.
+HUNG_ENV = {"MINI_READ_TIMEOUT": "1"}
+NO_BREAKER_ENV = {"MINI_BREAKER_FAIL_MAX": "1000000000"}
+
+
+@dataclass
+class Options:
+    duration: float = 30.0
+    concurrency: int = 16
+    threads: int = 2
+    users: int = 16
+    warmup: float = 5.0
+    hung: bool = True
+    hung_duration: float = 10.0
+    smoke: bool = False
+    use_running: bool = False
+    sqlite: bool = False
+    postgres: str | None = None
+    workers: str | None = None
+    env: dict[str, str] | None = None
+    out_dir: Path | None = None
+
+    @classmethod
+    def smoke_defaults(cls, **overrides: Any) -> Options:
+        values = {
+            "duration": 2.0,
+            "concurrency": 4,
+            "users": 2,
+            "warmup": 1.0,
+            "hung_duration": 3.0,
+            "hung": False,  # CI keeps it short; `--smoke --hung` runs it too
+            "smoke": True,
+        }
+        return cls(**{**values, **overrides})
+
+
+def _load(system, tokens: Path, run_id: str, options: Options, mode: str, seconds: float, **kw):
+    result = wrk.run(
+        base_url=system.gateway_url,
+        mode=mode,
+        tokens_file=tokens,
+        run_id=run_id,
+        duration=seconds,
+        concurrency=options.concurrency,
+        threads=options.threads,
+        **kw,
+    )
+    print(f"  {result.line()}", flush=True)
+    return result
+
+
+def _audit(system) -> dict[str, Any]:
+    ok, report = system.audit()
+    last = report.strip().splitlines()[-1] if report.strip() else ""
+    print(f"  audit: {'clean' if ok else 'VIOLATIONS'} — {last}", flush=True)
+    if not ok:
+        print(report, flush=True)
+    return {"ok": ok, "report": report}
+
+
+def _hung_billing(system, tokens: Path, run_id: str, options: Options) -> dict[str, Any]:
+    """Orders while mini_billing is stopped: breaker open vs no breaker."""
+    results: dict[str, Any] = {"env": HUNG_ENV}
+    pids: list[int] = []
+    try:
+        print("mini_billing hung (SIGSTOP), mini_order with its breaker", flush=True)
+        target.restart_with(system, "order", HUNG_ENV)
+        pids = target.hang(system, "billing")
+        # Long enough for every mini_order worker to open its breaker.
+        trip = 3.0 if options.smoke else 8.0
+        _load(system, tokens, f"{run_id}t", options, "order", trip, timeout=30)
+        open_ = _load(system, tokens, f"{run_id}h", options, "order", options.hung_duration)
+        results["breaker_open"] = open_.to_json()
+
+        print("mini_billing hung, mini_order without a breaker", flush=True)
+        target.restart_with(system, "order", {**HUNG_ENV, **NO_BREAKER_ENV})
+        none = _load(
+            system, tokens, f"{run_id}n", options, "order", options.hung_duration, timeout=60
+        )
+        results["no_breaker"] = none.to_json()
+    finally:
+        target.resume(pids)
+        target.restart_with(system, "order", {})
+    print("mini_billing resumed (SIGCONT); reconcile, then audit", flush=True)
+    # reconcile leaves NEW orders younger than ORDER_RECONCILE_MIN_AGE (10 s) alone.
+    time.sleep(11)
+    system.reconcile()
+    results["audit"] = _audit(system)
+    return results
+
+
+def _verdict(report: dict[str, Any]) -> dict[str, bool]:
+    orders, ratio = report["orders"], report["ratio"]
+    verdict = {
+        "ratio": ratio >= TARGET_RATIO,
+        "p99": orders["latency_ms"]["p99"] < TARGET_P99_MS,
+        "errors": orders["error_count"] == 0,
+        "audit": report.get("audit", {}).get("ok", False),
+    }
+    hung = report.get("hung_billing")
+    if hung and "breaker_open" in hung:
+        verdict["hung_p99"] = hung["breaker_open"]["latency_ms"]["p99"] < TARGET_HUNG_P99_MS
+        verdict["hung_audit"] = hung.get("audit", {}).get("ok", False)
+    return verdict
+
+
+def run(options: Options) -> tuple[dict[str, Any], Path]:
+    """The whole benchmark; the report and where it was written."""
+    wrk.ensure_wrk()
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    run_id = f"{stamp}-{os.getpid()}"
+    out_dir = options.out_dir or target.bench_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pg_url = (
+        None if options.use_running or options.sqlite else target.postgres_url(options.postgres)
+    )
+    if options.use_running:
+        system, started = target.running_system(), False
+    else:
+        if pg_url is None:
+            print("warning: no PostgreSQL answers: SQLite (the targets assume PostgreSQL)")
+        system, started = (
+            target.start_system(
+                pg_url=pg_url, workers=options.workers, extra_env=options.env or {}
+            ),
+            True,
+        )
+    report: dict[str, Any] = {
+        "timestamp": stamp,
+        "revision": target.git_revision(),
+        "cpus": os.cpu_count(),
+        "loadavg_before": [round(x, 2) for x in os.getloadavg()],
+        "smoke": options.smoke,
+        "database": "postgresql" if (pg_url or options.use_running) else "sqlite",
+        "duration_s": options.duration,
+        "concurrency": options.concurrency,
+        "wrk_threads": options.threads,
+        "workers": system.environment("order").get("GUNICORN_WORKERS"),
+        "env": options.env or {},
+    }
+    try:
+        prefix = f"b{stamp[2:8]}{stamp[9:]}u"
+        print(f"seeding {options.users} users", flush=True)
+        users = target.seed_users(system, count=options.users, prefix=prefix)
+        tokens = target.write_tokens(system, users, out_dir / f"{stamp}.tokens")
+        print("warm-up", flush=True)
+        _load(system, tokens, f"{run_id}w", options, "order", options.warmup)
+        _load(system, tokens, run_id, options, "ping", options.warmup)
+        print("measuring", flush=True)
+        floor = _load(system, tokens, run_id, options, "ping", options.duration)
+        orders = _load(system, tokens, run_id, options, "order", options.duration)
+        report["floor"] = floor.to_json()
+        report["orders"] = orders.to_json()
+        report["ratio"] = round(orders.rate / floor.rate, 4) if floor.rate else 0.0
+        print(f"  ratio orders/s ÷ floor req/s = {report['ratio']:.3f}", flush=True)
+        report["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+        report["audit"] = _audit(system)
+        if options.hung:
+            report["hung_billing"] = _hung_billing(system, tokens, run_id, options)
+    except BaseException as error:
+        report["error"] = f"{error.__class__.__name__}: {error}"
+        raise
+    finally:
+        (out_dir / f"{stamp}.tokens").unlink(missing_ok=True)
+        if started:
+            system.stop()
+            if pg_url:
+                target.drop_databases(system)
+        # Written even when a step failed: what was measured up to then.
+        report["targets_met"] = _verdict(report) if "orders" in report else {}
+        path = out_dir / f"{stamp}.json"
+        path.write_text(json.dumps(report, indent=2) + "\n")
+    return report, path
+
+
+def summary(report: dict[str, Any]) -> str:
+    lines = ["", "benchmark summary"]
+    if "orders" in report:
+        o, f = report["orders"], report["floor"]
+        lines += [
+            f"  orders/s {o['rate']:.1f}   p50 {o['latency_ms']['p50']:.1f} ms   "
+            f"p95 {o['latency_ms']['p95']:.1f} ms   p99 {o['latency_ms']['p99']:.1f} ms   "
+            f"errors {o['error_count']}",
+            f"  floor req/s {f['rate']:.1f}   ratio {report['ratio']:.3f} "
+            f"(target ≥ {TARGET_RATIO})",
+            f"  audit {'clean' if report['audit']['ok'] else 'FAILED'}",
+        ]
+    hung = report.get("hung_billing", {})
+    if "breaker_open" in hung:
+        lines.append(
+            f"  billing hung: p99 {hung['breaker_open']['latency_ms']['p99']:.1f} ms with the "
+            f"breaker open, {hung['no_breaker']['latency_ms']['p99']:.1f} ms without a breaker"
+        )
+    lines.append(f"  targets met: {report.get('targets_met')}")
+    return "\n".join(lines)

@@ -1,0 +1,49 @@
+"""Tokens die with their user's rights: deactivation, deletion, loss of the admin role.
+
+A token says who its user is and which roles they had when it was issued;
+``verify`` cannot ask the database whether that is still true. So when a
+user is deactivated or deleted, or stops being staff, a per-user "not valid
+before" mark voids every token issued until then (revocation.user_tokens_cutoff).
+
+Signals see changes made through the model (admin, ``save()``, ``delete()``);
+a bulk ``QuerySet.update()`` bypasses them: code that deactivates users that
+way must call ``user_tokens_cutoff`` itself.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from identity.revocation import user_tokens_cutoff
+
+User = get_user_model()
+
+
+@receiver(pre_save, sender=User, dispatch_uid="identity.user_rights_before")
+def remember_rights(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Note whether this save takes rights away, for ``cut_off_tokens`` below."""
+    instance._identity_lost_rights = None
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and not {"is_active", "is_staff"} & set(update_fields):
+        return  # e.g. last_login or a re-hashed password: nothing to compare
+    before = sender.objects.filter(pk=instance.pk).values("is_active", "is_staff").first()
+    if before is None:
+        return
+    if before["is_active"] and not instance.is_active:
+        instance._identity_lost_rights = "deactivated"
+    elif before["is_staff"] and not instance.is_staff:
+        instance._identity_lost_rights = "admin role removed"
+
+
+@receiver(post_save, sender=User, dispatch_uid="identity.user_rights_after")
+def cut_off_tokens(sender, instance, created=False, raw=False, **kwargs):
+    reason = getattr(instance, "_identity_lost_rights", None)
+    instance._identity_lost_rights = None
+    if reason and not raw:
+        user_tokens_cutoff(username=instance.get_username(), reason=reason)
+
+
+@receiver(post_delete, sender=User, dispatch_uid="identity.user_deleted")
+def cut_off_deleted_users_tokens(sender, instance, **kwargs):
+    user_tokens_cutoff(username=instance.get_username(), reason="deleted")
