@@ -2,17 +2,11 @@
 
 import pytest
 
-import manage_all
-from tests.support import Api, drop_databases, register_user, run_database_urls
+from tests.support import RELAXED_LIMITS, Api, register_user, running_system
 
-# Generous limits: the tests drive many logins and registrations quickly.
 TEST_ENV = {
-    "GUNICORN_WORKERS": "2",
-    "MINI_GATEWAY_AUTH_RATE": "1000r/s",
-    "MINI_GATEWAY_AUTH_BURST": "1000",
+    **RELAXED_LIMITS,
     "MINI_GATEWAY_AUTH_CACHE_TTL": "1s",
-    "LOGIN_THROTTLE_RATE": "10000/min",
-    "LOGIN_USERNAME_THROTTLE_RATE": "10000/min",
     "MINI_BREAKER_RESET_TIMEOUT": "1",
     "MINI_READ_TIMEOUT": "3",
 }
@@ -20,17 +14,8 @@ TEST_ENV = {
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory):
-    database_urls = run_database_urls("e2e")
-    var_dir = tmp_path_factory.mktemp("mini-system")
-    live = manage_all.System(
-        var_dir, ports=manage_all.free_ports(), database_urls=database_urls, env=TEST_ENV
-    )
-    live.start(fresh_databases=True)
-    try:
+    with running_system(tmp_path_factory.mktemp("mini-system"), "e2e", env=TEST_ENV) as live:
         yield live
-    finally:
-        live.stop()
-        drop_databases(database_urls)
 
 
 @pytest.fixture(scope="session")

@@ -7,13 +7,25 @@ test's HTTP client here, not an inter-service call.
 import itertools
 import os
 import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
 
 import manage_all
 
 PASSWORD = "Corr3ct-Horse-Battery"
+
+# Generous limits: the suites drive many logins and registrations quickly.
+RELAXED_LIMITS = {
+    "GUNICORN_WORKERS": "2",
+    "MINI_GATEWAY_AUTH_RATE": "1000r/s",
+    "MINI_GATEWAY_AUTH_BURST": "1000",
+    "LOGIN_THROTTLE_RATE": "10000/min",
+    "LOGIN_USERNAME_THROTTLE_RATE": "10000/min",
+}
 _numbers = itertools.count(1)
 
 
@@ -133,3 +145,30 @@ def drop_databases(database_urls: dict[str, str] | None) -> None:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
         connection.close()
+
+
+@contextmanager
+def running_system(
+    var_dir: Path,
+    suite: str,
+    *,
+    env: Mapping[str, str],
+    services: Sequence[str] | None = None,
+) -> Iterator[manage_all.System]:
+    """A real system on free loopback ports with databases of its own, removed afterwards."""
+    database_urls = run_database_urls(suite)
+    if database_urls and services is not None:
+        database_urls = {name: url for name, url in database_urls.items() if name in services}
+    live = manage_all.System(
+        var_dir,
+        ports=manage_all.free_ports(),
+        database_urls=database_urls,
+        env=env,
+        services=services,
+    )
+    live.start(fresh_databases=True)
+    try:
+        yield live
+    finally:
+        live.stop()
+        drop_databases(database_urls)

@@ -11,20 +11,15 @@ import secrets
 
 import pytest
 
-import manage_all
 from tests.security.forge import Forger
 from tests.security.support import Direct
-from tests.support import Api, drop_databases, register_user, run_database_urls
+from tests.support import RELAXED_LIMITS, Api, register_user, running_system
 
 AUTH_CACHE_SECONDS = 2
 
 SECURE_ENV = {
-    "GUNICORN_WORKERS": "2",
-    "MINI_GATEWAY_AUTH_RATE": "1000r/s",
-    "MINI_GATEWAY_AUTH_BURST": "1000",
+    **RELAXED_LIMITS,
     "MINI_GATEWAY_AUTH_CACHE_TTL": f"{AUTH_CACHE_SECONDS}s",
-    "LOGIN_THROTTLE_RATE": "10000/min",
-    "LOGIN_USERNAME_THROTTLE_RATE": "10000/min",
     "MINI_READ_TIMEOUT": "3",
 }
 
@@ -38,39 +33,18 @@ def _secrets() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def secure_system(tmp_path_factory):
-    database_urls = run_database_urls("sec")
-    live = manage_all.System(
-        tmp_path_factory.mktemp("mini-security"),
-        ports=manage_all.free_ports(),
-        database_urls=database_urls,
-        env={**SECURE_ENV, **_secrets()},
-    )
-    live.start(fresh_databases=True)
-    try:
+    var_dir = tmp_path_factory.mktemp("mini-security")
+    with running_system(var_dir, "sec", env={**SECURE_ENV, **_secrets()}) as live:
         yield live
-    finally:
-        live.stop()
-        drop_databases(database_urls)
 
 
 @pytest.fixture(scope="session")
 def strict_system(tmp_path_factory):
     """Only mini_auth behind the gateway, with the rate limits a deployment gets by default."""
-    database_urls = run_database_urls("secrl")
-    auth_only = {"auth": database_urls["auth"]} if database_urls else None
-    live = manage_all.System(
-        tmp_path_factory.mktemp("mini-security-limits"),
-        ports=manage_all.free_ports(),
-        database_urls=auth_only,
-        services=["auth"],
-        env={"GUNICORN_WORKERS": "2", **_secrets()},
-    )
-    live.start(fresh_databases=True)
-    try:
+    var_dir = tmp_path_factory.mktemp("mini-security-limits")
+    env = {"GUNICORN_WORKERS": "2", **_secrets()}
+    with running_system(var_dir, "secrl", env=env, services=["auth"]) as live:
         yield live
-    finally:
-        live.stop()
-        drop_databases(auth_only)
 
 
 @pytest.fixture(scope="session")
