@@ -32,6 +32,12 @@ class BreakerLogListener(pybreaker.CircuitBreakerListener):
 
 
 def _storage(name: str):
+    """Redis-backed state shared by every worker, or None for per-process memory state.
+
+    pybreaker's Redis storage writes to Redis when it is built; if Redis is
+    unreachable then, the breaker falls back to this process's memory rather
+    than failing the call it guards (its state is then not shared).
+    """
     redis_url = mini_setting("REDIS_URL")
     if not redis_url:
         return None
@@ -39,9 +45,18 @@ def _storage(name: str):
 
     connection = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
     namespace = f"mini:{mini_setting('SERVICE_NAME')}:breaker"
-    return pybreaker.CircuitRedisStorage(
-        pybreaker.STATE_CLOSED, connection, namespace=f"{namespace}:{name}"
-    )
+    try:
+        return pybreaker.CircuitRedisStorage(
+            pybreaker.STATE_CLOSED, connection, namespace=f"{namespace}:{name}"
+        )
+    except redis.RedisError as exc:
+        logger.warning(
+            "circuit %s: Redis unavailable (%s); keeping its state in this process",
+            name,
+            exc,
+            extra={"target": name},
+        )
+        return None
 
 
 def get_breaker(name: str) -> pybreaker.CircuitBreaker:
