@@ -5,8 +5,12 @@ Use from a service's ``conftest.py``::
     from mini_common.testing import *  # noqa: F403  (fixtures)
 """
 
+import threading
+from collections.abc import Callable
+
 import pytest
 from django.conf import settings
+from django.db import connection
 from rest_framework.test import APIClient
 
 from mini_common.breakers import reset_breakers
@@ -57,3 +61,29 @@ def fresh_clients_and_breakers():
     yield
     reset_clients()
     reset_breakers()
+
+
+def run_in_threads(work: Callable[[int], object], count: int) -> list:
+    """Run ``work(i)`` in ``count`` threads released at once; results (or exceptions) in order.
+
+    For races the database must settle (unique constraints, conditional updates):
+    each thread uses its own connection, closed when it is done.
+    """
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def runner(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = work(index)
+        except Exception as exc:  # noqa: BLE001 - returned for the test's assertions
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results

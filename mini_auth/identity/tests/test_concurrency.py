@@ -1,7 +1,5 @@
 """Races settled by the database: they need real concurrent transactions (PostgreSQL)."""
 
-import threading
-
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
@@ -9,7 +7,7 @@ from rest_framework.test import APIClient
 from identity.models import Registration
 from identity.tests.factories import UserFactory
 from identity.tokens import tokens_issue
-from mini_common.testing import gateway_client
+from mini_common.testing import gateway_client, run_in_threads
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -22,27 +20,6 @@ pytestmark = [
 THREADS = 8
 
 
-def in_parallel(call, arguments: list) -> list:
-    """Run call(argument) in one thread each, all released at once; their results in order."""
-    barrier = threading.Barrier(len(arguments))
-    results: list = [None] * len(arguments)
-
-    def worker(index: int, argument) -> None:
-        try:
-            client = gateway_client()
-            barrier.wait()
-            results[index] = call(client, argument)
-        finally:
-            connection.close()  # each thread has its own connection
-
-    threads = [threading.Thread(target=worker, args=item) for item in enumerate(arguments)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_a_refresh_token_is_rotated_only_once_under_concurrency():
     tokens = tokens_issue(user=UserFactory(username="alice"))
 
@@ -51,7 +28,7 @@ def test_a_refresh_token_is_rotated_only_once_under_concurrency():
             "/api/v1/auth/refresh", {"refreshToken": token}, format="json"
         ).status_code
 
-    statuses = in_parallel(refresh, [tokens.refresh] * THREADS)
+    statuses = run_in_threads(lambda _: refresh(gateway_client(), tokens.refresh), THREADS)
 
     assert sorted(statuses) == [200] + [401] * (THREADS - 1)
 
@@ -65,7 +42,7 @@ def test_one_username_is_registered_once_under_concurrency(fake_services):
         }
         return client.post("/api/v1/auth/register", body, format="json").status_code
 
-    statuses = in_parallel(register, list(range(THREADS)))
+    statuses = run_in_threads(lambda n: register(gateway_client(), n), THREADS)
 
     assert sorted(statuses) == [201] + [409] * (THREADS - 1)
     assert Registration.objects.count() == 1

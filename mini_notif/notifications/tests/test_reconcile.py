@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from mini_common.testing import run_in_threads
 from notifications.models import Notification
 from notifications.services import notification_create, notification_reconcile
 from notifications.tests.factories import NotificationFactory
@@ -124,28 +125,6 @@ requires_postgres = pytest.mark.skipif(
 )
 
 
-def run_in_threads(target, count: int) -> list:
-    """Run ``target`` in ``count`` threads released together; returns their results or errors."""
-    barrier = threading.Barrier(count)
-    results: list = []
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_reconcile_runs_send_each_notification_once(monkeypatch):
@@ -160,7 +139,7 @@ def test_concurrent_reconcile_runs_send_each_notification_once(monkeypatch):
 
     monkeypatch.setattr("notifications.services.notification_send", counting_send)
     summaries = run_in_threads(
-        lambda: notification_reconcile(max_attempts=10, pending_grace=0), count=4
+        lambda _: notification_reconcile(max_attempts=10, pending_grace=0), 4
     )
 
     assert sorted(sends) == sorted(n.pk for n in failed)
@@ -182,6 +161,6 @@ def test_concurrent_creates_with_one_request_key_store_one_notification():
         "request_key": "mini_order/order-17",
     }
 
-    results = run_in_threads(lambda: notification_create(**fields), count=4)
+    results = run_in_threads(lambda _: notification_create(**fields), 4)
 
     assert {result.pk for result in results} == {Notification.objects.get().pk}

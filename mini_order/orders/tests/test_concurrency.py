@@ -1,6 +1,5 @@
 """What unique constraints and conditional updates guarantee under real concurrency (PostgreSQL)."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,6 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from mini_common.testing import run_in_threads
 from orders.models import Order
 from orders.reconcile import orders_reconcile
 from orders.services import order_create
@@ -24,28 +24,6 @@ pytestmark = [
 THREADS = 6
 
 
-def run_together(target, count: int = THREADS) -> list:
-    """Run ``target`` in ``count`` threads released at once; their results, or exceptions."""
-    barrier = threading.Barrier(count)
-    results: list = []
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_same_idempotency_key_creates_one_order():
     positions = [{"product_id": 1, "price": Decimal("150.00"), "quantity": 2}]
 
@@ -57,7 +35,7 @@ def test_same_idempotency_key_creates_one_order():
             idempotency_key="race-key",
         ).pk
 
-    results = run_together(create)
+    results = run_in_threads(lambda _: create(), THREADS)
     assert Order.objects.count() == 1
     assert results == [Order.objects.get().pk] * THREADS
 
@@ -67,7 +45,7 @@ def test_concurrent_reconcile_runs_transition_each_order_once(fake_remote):
     paid = [OrderFactory(created_at=old) for _ in range(5)]
     fake_remote.found_payment = "op-1"
 
-    summaries = run_together(orders_reconcile)
+    summaries = run_in_threads(lambda _: orders_reconcile(), THREADS)
 
     assert all(not isinstance(summary, Exception) for summary in summaries), summaries
     assert sum(summary.paid for summary in summaries) == len(paid)
@@ -78,7 +56,7 @@ def test_concurrent_reconcile_runs_cancel_each_order_once(fake_remote):
     old = timezone.now() - timedelta(seconds=5000)
     orders = [OrderFactory(created_at=old) for _ in range(5)]
 
-    summaries = run_together(orders_reconcile)
+    summaries = run_in_threads(lambda _: orders_reconcile(), THREADS)
 
     assert sum(summary.cancelled for summary in summaries) == len(orders)
     assert set(Order.objects.values_list("status", flat=True)) == {"CANCELLED"}
