@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F, Q
 from django.utils import timezone
 
+from mini_common.db import savepoint_if_nested
 from mini_common.errors import IdempotencyKeyReused
 from notifications.delivery import notification_send
 from notifications.models import Notification
@@ -68,7 +69,7 @@ def notification_create(
     now = timezone.now()
     lease = _lease_from(now)
     try:
-        with transaction.atomic():
+        with savepoint_if_nested():
             notification = Notification.objects.create(
                 **fields, request_key=request_key, attempts=1, locked_until=lease, created_at=now
             )
@@ -117,13 +118,17 @@ def _deliver(*, notification: Notification, lease: datetime) -> Notification:
         outcome = {"delivery_status": Status.FAILED, "last_error": error}
     else:
         outcome = {"delivery_status": Status.SENT, "sent_at": timezone.now(), "last_error": ""}
+    outcome.update(locked_until=None, updated_at=timezone.now())
     recorded = Notification.objects.filter(pk=notification.pk, locked_until=lease).update(
-        **outcome, locked_until=None, updated_at=timezone.now()
+        **outcome
     )
     if not recorded:
         # Our attempt outlived its lease and another one took over: its outcome stands.
         logger.warning("notification %s: delivery lease lost", notification.pk)
-    notification.refresh_from_db()
+        notification.refresh_from_db()
+        return notification
+    for name, value in outcome.items():
+        setattr(notification, name, value)
     return notification
 
 

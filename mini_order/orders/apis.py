@@ -4,6 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mini_common.errors import PermissionDenied
+from mini_common.failfast import fail_fast
 from mini_common.fields import (
     EnumField,
     MoneyField,
@@ -15,6 +16,7 @@ from mini_common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from mini_common.idempotency import idempotent
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
+from orders.remote import BILLING
 from orders.models import MAX_POSITIONS, MAX_PRODUCT_ID, MAX_QUANTITY, SHOP_ID_MAX_LENGTH, Order
 from orders.selectors import order_get, order_list
 from orders.services import order_place
@@ -35,8 +37,9 @@ Input: `orderPositions` holds 1-100 positions; `productId` is a JSON integer
 `expectedTotalCost`. `username`, if given, must be the caller, admins included (403).
 `status`, `id`, `createdAt` and other unknown fields are ignored.
 
-Failures: 503 `dependency_unavailable` with `Retry-After` and `orderId` when mini_billing
-cannot answer: the order stays NEW, and the same request with the same Idempotency-Key
+Failures: 503 `dependency_unavailable` with `Retry-After` while mini_billing's circuit is
+open: answered at once, before anything is saved (no order, no key used). 503 with
+`Retry-After` and `orderId` when mini_billing cannot answer this order's payment: it stays NEW, and the same request with the same Idempotency-Key
 resumes it (without a key, `reconcile` cancels it after the retry window, or marks it
 PAID if the payment did reach mini_billing). 422 `payment_rejected` with `orderId` and
 `billingCode` when mini_billing refuses the payment for another reason than the balance
@@ -73,7 +76,7 @@ class OrderOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     shopId = BlankAsNullField(source="shop_id", allow_null=True)
-    orderPositions = PositionOutputSerializer(source="positions", many=True)
+    orderPositions = PositionOutputSerializer(source="position_list", many=True)
     totalCost = MoneyField(source="total_cost")
     status = serializers.ChoiceField(choices=Order.Status.choices)
     createdAt = serializers.DateTimeField(source="created_at")
@@ -122,6 +125,7 @@ class OrderApi(APIView):
         },
         description=CREATE_DESCRIPTION,
     )
+    @fail_fast(BILLING)
     @idempotent
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 MAX_POSITIONS = 100
 MAX_QUANTITY = 10_000
@@ -67,6 +68,15 @@ class Order(models.Model):
     @property
     def notified(self) -> bool:
         return bool(self.notified_status) and self.notified_status == self.status
+
+    @cached_property
+    def position_list(self) -> list["OrderPosition"]:
+        """The positions, read once (from the prefetch when there is one).
+
+        ``order_create`` sets it to the rows it inserted, so the answer to a new
+        order needs no query to list them.
+        """
+        return list(self.positions.all())
 
 
 class OrderPosition(models.Model):

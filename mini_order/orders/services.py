@@ -96,7 +96,7 @@ def order_total_resolve(
 
 
 def _same_order(order: Order, *, shop_id: str, total_cost: Decimal, positions) -> bool:
-    stored = [(p.product_id, p.price, p.quantity) for p in order.positions.all()]
+    stored = [(p.product_id, p.price, p.quantity) for p in order.position_list]
     wanted = [(p["product_id"], p["price"], p["quantity"]) for p in positions]
     return order.shop_id == shop_id and order.total_cost == total_cost and stored == wanted
 
@@ -112,21 +112,23 @@ def order_create(
     """Commit a NEW order with its positions, or return the order this key already created."""
     wanted = {"shop_id": shop_id or "", "total_cost": total_cost, "positions": positions}
     scope = {"username": username, "idempotency_key": idempotency_key or ""}
-    if idempotency_key:
-        existing = Order.objects.filter(**scope).first()
-        if existing is not None:
-            return _resumed(existing, **wanted)
     try:
         with transaction.atomic():
             order = Order.objects.create(**scope, shop_id=wanted["shop_id"], total_cost=total_cost)
-            OrderPosition.objects.bulk_create(
+            order.position_list = OrderPosition.objects.bulk_create(
                 OrderPosition(order=order, **position) for position in positions
             )
     except IntegrityError:
-        if not idempotency_key:
+        # The key's order exists (a retry, or a concurrent request that won the
+        # insert): inserting first saves a query on the common path of a new key.
+        existing = (
+            Order.objects.prefetch_related("positions").filter(**scope).first()
+            if idempotency_key
+            else None
+        )
+        if existing is None:
             raise
-        # A concurrent request with the same key won the insert.
-        return _resumed(Order.objects.get(**scope), **wanted)
+        return _resumed(existing, **wanted)
     metrics.order_status_observed(Status.NEW)
     return order
 
@@ -141,14 +143,22 @@ def _resumed(order: Order, **wanted) -> Order:
 
 
 def _transition(order: Order, *, to: str, sources: Sequence[str], **fields) -> bool:
-    """Move the order from one of ``sources`` to ``to``; False when another actor moved it first."""
+    """Move the order from one of ``sources`` to ``to``; False when another actor moved it first.
+
+    ``order`` is brought up to date in place: from the values written when the
+    move happened, from the database when another actor's move won.
+    """
+    now = timezone.now()
     moved = Order.objects.filter(pk=order.pk, status__in=sources).update(
-        status=to, updated_at=timezone.now(), **fields
+        status=to, updated_at=now, **fields
     )
-    order.refresh_from_db()
-    if moved:
-        metrics.order_status_observed(to)
-    return bool(moved)
+    if not moved:
+        order.refresh_from_db()
+        return False
+    for name, value in {"status": to, "updated_at": now, **fields}.items():
+        setattr(order, name, value)
+    metrics.order_status_observed(to)
+    return True
 
 
 class Settlement(StrEnum):

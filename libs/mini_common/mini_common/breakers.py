@@ -10,6 +10,7 @@ breaker would call one at a time. The services run gunicorn's sync workers
 """
 
 import logging
+from datetime import UTC, datetime
 
 import pybreaker
 
@@ -18,6 +19,7 @@ from mini_common.conf import mini_setting
 logger = logging.getLogger("mini_common.breaker")
 
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
+_storages: dict[str, pybreaker.CircuitBreakerStorage] = {}
 
 
 class BreakerLogListener(pybreaker.CircuitBreakerListener):
@@ -62,17 +64,36 @@ def _storage(name: str):
 def get_breaker(name: str) -> pybreaker.CircuitBreaker:
     breaker = _breakers.get(name)
     if breaker is None:
+        storage = _storage(name) or pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
         breaker = pybreaker.CircuitBreaker(
             fail_max=mini_setting("BREAKER_FAIL_MAX"),
             reset_timeout=mini_setting("BREAKER_RESET_TIMEOUT"),
             listeners=[BreakerLogListener()],
-            state_storage=_storage(name),
+            state_storage=storage,
             name=name,
         )
         _breakers[name] = breaker
+        _storages[name] = storage
     return breaker
+
+
+def seconds_open(name: str) -> float:
+    """How much longer calls to ``name`` fail at once; 0 when a call may go through.
+
+    An open circuit whose reset timeout has passed lets the next call through
+    as a trial (pybreaker's half-open state), so it counts as 0 here too.
+    """
+    breaker = get_breaker(name)
+    if breaker.current_state != pybreaker.STATE_OPEN:
+        return 0.0
+    opened_at = _storages[name].opened_at
+    if opened_at is None:
+        return 0.0
+    elapsed = (datetime.now(UTC) - opened_at).total_seconds()
+    return max(0.0, breaker.reset_timeout - elapsed)
 
 
 def reset_breakers() -> None:
     """Forget all breakers (after fork, and between tests)."""
     _breakers.clear()
+    _storages.clear()

@@ -20,13 +20,14 @@ import json
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from mini_common import metrics
 from mini_common.conf import mini_setting
+from mini_common.db import savepoint_if_nested
 from mini_common.errors import IdempotencyKeyReused, RequestInProgress, ValidationFailed
 from mini_common.models import IdempotencyRecord
 
@@ -58,7 +59,7 @@ def claim_key(*, username: str, method: str, path: str, key: str, fingerprint: s
     lease = now + timedelta(seconds=mini_setting("IDEMPOTENCY_LEASE"))
     scope = {"username": username, "method": method, "path": path, "key": key}
     try:
-        with transaction.atomic():
+        with savepoint_if_nested():  # one INSERT: the unique constraint decides
             IdempotencyRecord.objects.create(
                 **scope,
                 fingerprint=fingerprint,

@@ -1,8 +1,11 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from mini_common.errors import RequestInProgress
+from mini_common.idempotency import claim_key
 from mini_common.models import IdempotencyRecord
 from tests.urls import CALLS
 
@@ -123,3 +126,30 @@ def _fingerprint():
     from mini_common.idempotency import payload_fingerprint
 
     return payload_fingerprint(BODY)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claim_is_one_insert_outside_a_transaction():
+    # Autocommit: no BEGIN/COMMIT around the INSERT, whose unique constraint decides.
+    scope = {"username": "alice", "method": "POST", "path": "/charge", "key": "k-9"}
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((sql.split()[0], connection.get_autocommit()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert claim_key(**scope, fingerprint="f") is None
+    assert statements == [("INSERT", True)]
+    with pytest.raises(RequestInProgress):
+        claim_key(**scope, fingerprint="f")
+    assert IdempotencyRecord.objects.count() == 1
+
+
+def test_claim_inside_a_transaction_keeps_it_usable():
+    # Inside a caller's transaction, the conflicting INSERT gets a savepoint.
+    scope = {"username": "alice", "method": "POST", "path": "/charge", "key": "k-8"}
+    claim_key(**scope, fingerprint="f")
+    with pytest.raises(RequestInProgress):
+        claim_key(**scope, fingerprint="f")
+    assert IdempotencyRecord.objects.filter(key="k-8").count() == 1

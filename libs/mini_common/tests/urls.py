@@ -4,6 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mini_common.errors import DependencyUnavailable, InsufficientFunds
+from mini_common.failfast import fail_fast
 from mini_common.fields import EnumField, MoneyField
 from mini_common.idempotency import idempotent
 from mini_common.urls import common_urlpatterns
@@ -40,6 +41,19 @@ class ChargeApi(APIView):
         )
 
 
-urlpatterns = [path("charge", ChargeApi.as_view()), *common_urlpatterns("test")]
+class ChargeThroughBillingApi(ChargeApi):
+    """The same work, for a view that cannot finish without mini_billing."""
+
+    @fail_fast("billing")
+    @idempotent
+    def post(self, request):
+        return ChargeApi.post.__wrapped__(self, request)
+
+
+urlpatterns = [
+    path("charge", ChargeApi.as_view()),
+    path("charge-through-billing", ChargeThroughBillingApi.as_view()),
+    *common_urlpatterns("test"),
+]
 handler404 = "mini_common.problems.handler404"
 handler500 = "mini_common.problems.handler500"

@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from mini_common.errors import DependencyUnavailable
@@ -97,6 +98,44 @@ def test_billing_unavailable_is_a_503_and_the_same_request_completes_the_order(a
     keys = [call["idempotency_key"] for call in fake_remote.called("payment_take")]
     assert keys == [f"order-{order.pk}-payment"] * 2
     assert len(fake_remote.called("notification_send")) == 1
+
+
+def test_open_billing_circuit_refuses_the_order_before_saving_anything(
+    alice, fake_remote, monkeypatch
+):
+    # The breaker itself is tested in mini_common; here: what the order API does with it.
+    monkeypatch.setattr(
+        "mini_common.failfast.seconds_open", lambda name: 7.2 if name == "billing" else 0.0
+    )
+    refused = place(alice)
+
+    assert refused.status_code == 503
+    assert refused["Retry-After"] == "8"
+    assert refused.json()["code"] == "dependency_unavailable"
+    assert "orderId" not in refused.json()
+    assert not Order.objects.exists()
+    assert not IdempotencyRecord.objects.exists()
+    assert fake_remote.calls == []
+
+    monkeypatch.setattr("mini_common.failfast.seconds_open", lambda name: 0.0)
+    assert place(alice).status_code == 201  # the same key, from scratch
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_order_costs_six_statements(alice, fake_remote):
+    # The hot path's database work, pinned so that a change which adds a round
+    # trip shows up here: claim the key, the order and its positions, PAID,
+    # notified, the stored answer. (Transaction control is not counted.)
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql.split()[0].upper())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert place(alice).status_code == 201
+    data = [verb for verb in statements if verb not in {"BEGIN", "SAVEPOINT", "RELEASE"}]
+    assert data == ["INSERT", "INSERT", "INSERT", "UPDATE", "UPDATE", "UPDATE"]
 
 
 def test_retry_with_the_same_key_and_another_body_is_refused(alice, fake_remote):
