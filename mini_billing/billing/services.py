@@ -84,28 +84,22 @@ def _debit(
 
 
 def _pay(*, account: Account, amount: Decimal, order_id: int) -> tuple[Operation, bool]:
-    # Fast path for a repeated request: answer with the recorded payment, touch nothing.
-    existing = payment_for_order(order_id=order_id)
-    if existing is None:
-        try:
-            return _debit(
-                account=account,
-                operation_type=Operation.Type.PAYMENT,
-                amount=amount,
-                order_id=order_id,
-            ), True
-        except IntegrityError:
-            # A concurrent request recorded this order's payment first (the partial
-            # unique constraint); our debit was rolled back with the failed insert.
-            existing = payment_for_order(order_id=order_id)
-            if existing is None:
-                raise
-        except InsufficientFunds:
-            # The concurrent payment of this same order may be what spent the balance:
-            # then this request is a duplicate of a success, not a failure.
-            existing = payment_for_order(order_id=order_id)
-            if existing is None:
-                raise
+    # No look-up first: the partial unique constraint on an order's PAYMENT decides.
+    # A repeated request (rare: its Idempotency-Key replays the first answer) has
+    # its debit rolled back with the refused insert, and finds the recorded payment.
+    try:
+        return _debit(
+            account=account,
+            operation_type=Operation.Type.PAYMENT,
+            amount=amount,
+            order_id=order_id,
+        ), True
+    except (IntegrityError, InsufficientFunds):
+        # The order's payment exists (recorded before, or by a concurrent request),
+        # or the balance is too low: perhaps because that very payment spent it.
+        existing = payment_for_order(order_id=order_id)
+        if existing is None:
+            raise
     if existing.account_id != account.pk or existing.amount != amount:
         raise PaymentExists(
             f"Order {order_id} is already paid by another payment", extra={"orderId": order_id}

@@ -119,9 +119,7 @@ def _deliver(*, notification: Notification, lease: datetime) -> Notification:
     else:
         outcome = {"delivery_status": Status.SENT, "sent_at": timezone.now(), "last_error": ""}
     outcome.update(locked_until=None, updated_at=timezone.now())
-    recorded = Notification.objects.filter(pk=notification.pk, locked_until=lease).update(
-        **outcome
-    )
+    recorded = Notification.objects.filter(pk=notification.pk, locked_until=lease).update(**outcome)
     if not recorded:
         # Our attempt outlived its lease and another one took over: its outcome stands.
         logger.warning("notification %s: delivery lease lost", notification.pk)

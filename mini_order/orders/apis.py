@@ -16,8 +16,8 @@ from mini_common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from mini_common.idempotency import idempotent
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
-from orders.remote import BILLING
 from orders.models import MAX_POSITIONS, MAX_PRODUCT_ID, MAX_QUANTITY, SHOP_ID_MAX_LENGTH, Order
+from orders.remote import BILLING
 from orders.selectors import order_get, order_list
 from orders.services import order_place
 
@@ -39,7 +39,8 @@ Input: `orderPositions` holds 1-100 positions; `productId` is a JSON integer
 
 Failures: 503 `dependency_unavailable` with `Retry-After` while mini_billing's circuit is
 open: answered at once, before anything is saved (no order, no key used). 503 with
-`Retry-After` and `orderId` when mini_billing cannot answer this order's payment: it stays NEW, and the same request with the same Idempotency-Key
+`Retry-After` and `orderId` when mini_billing cannot answer this order's payment: the
+order stays NEW, and the same request with the same Idempotency-Key
 resumes it (without a key, `reconcile` cancels it after the retry window, or marks it
 PAID if the payment did reach mini_billing). 422 `payment_rejected` with `orderId` and
 `billingCode` when mini_billing refuses the payment for another reason than the balance

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 import manage_all
+from mini_common.breakers import RESET_TIMEOUT_JITTER
 from tests.fault.helpers import ONE_ITEM, DirectOrders, Freezer, log_count, log_offset
 from tests.fault.proxy import LOOPBACK, FaultProxy
 from tests.support import Api, User, register_user
@@ -120,7 +121,8 @@ class Rig:
         """
         if not self._breaker_opened():
             return
-        remaining = self.reset_timeout + 0.5 - (time.monotonic() - self.healed_at)
+        longest_reset = self.reset_timeout * (1 + RESET_TIMEOUT_JITTER)  # per-process jitter
+        remaining = longest_reset + 0.5 - (time.monotonic() - self.healed_at)
         if remaining > 0:
             time.sleep(remaining)
         proxy = self.proxies["billing"]

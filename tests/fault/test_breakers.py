@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from mini_common.breakers import RESET_TIMEOUT_JITTER
 from tests.fault.conftest import (
     BREAKER_FAIL_MAX,
     BREAKER_RESET_TIMEOUT,
@@ -97,7 +98,7 @@ def test_breaker_opens_after_the_failures_fails_fast_and_a_probe_closes_it(outag
 
     # Billing is back. After the reset timeout each worker's next call is a probe: it
     # succeeds and closes that worker's breaker.
-    time.sleep(BREAKER_RESET_TIMEOUT + 0.2)
+    time.sleep(BREAKER_RESET_TIMEOUT * (1 + RESET_TIMEOUT_JITTER) + 0.2)
     probes = []
     outage.all_workers_at_once(
         outage.proxies["billing"],

@@ -10,6 +10,7 @@ breaker would call one at a time. The services run gunicorn's sync workers
 """
 
 import logging
+import random
 from datetime import UTC, datetime
 
 import pybreaker
@@ -17,6 +18,11 @@ import pybreaker
 from mini_common.conf import mini_setting
 
 logger = logging.getLogger("mini_common.breaker")
+
+# Each process waits up to this much longer than BREAKER_RESET_TIMEOUT before its
+# trial call: worker processes whose circuits opened together would otherwise all
+# send a trial into the same hung service at the same moment, and stall together.
+RESET_TIMEOUT_JITTER = 0.25
 
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
 _storages: dict[str, pybreaker.CircuitBreakerStorage] = {}
@@ -67,7 +73,8 @@ def get_breaker(name: str) -> pybreaker.CircuitBreaker:
         storage = _storage(name) or pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
         breaker = pybreaker.CircuitBreaker(
             fail_max=mini_setting("BREAKER_FAIL_MAX"),
-            reset_timeout=mini_setting("BREAKER_RESET_TIMEOUT"),
+            reset_timeout=mini_setting("BREAKER_RESET_TIMEOUT")
+            * random.uniform(1.0, 1.0 + RESET_TIMEOUT_JITTER),
             listeners=[BreakerLogListener()],
             state_storage=storage,
             name=name,

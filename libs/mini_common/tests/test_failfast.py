@@ -36,7 +36,8 @@ def test_a_closed_circuit_counts_zero_seconds():
 
 def test_an_open_circuit_counts_down_its_reset_timeout():
     open_billing_circuit()
-    assert 59 < seconds_open("billing") <= 60  # BREAKER_RESET_TIMEOUT in the test settings
+    # BREAKER_RESET_TIMEOUT (60 s in the test settings), made up to 25 % longer per process
+    assert 59 < seconds_open("billing") <= 75
 
 
 def test_an_open_circuit_whose_timeout_passed_lets_a_trial_through():
@@ -46,24 +47,20 @@ def test_an_open_circuit_whose_timeout_passed_lets_a_trial_through():
 
 
 def test_view_runs_while_the_circuit_is_closed(make_user_client):
-    response = make_user_client("alice").post(
-        URL, BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
-    )
+    response = make_user_client("alice").post(URL, BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert response.status_code == 201
     assert len(CALLS) == 1
 
 
 def test_open_circuit_answers_503_before_any_work(make_user_client):
     open_billing_circuit()
-    response = make_user_client("alice").post(
-        URL, BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
-    )
+    response = make_user_client("alice").post(URL, BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert response.status_code == 503
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
     assert body["code"] == "dependency_unavailable"
     assert body["service"] == "billing"
-    assert 59 <= int(response["Retry-After"]) <= 60
+    assert 59 <= int(response["Retry-After"]) <= 75
     # Nothing ran and the key was not used: a retry with it starts from scratch.
     assert CALLS == []
     assert not IdempotencyRecord.objects.exists()

@@ -2,7 +2,6 @@ from decimal import Decimal
 
 import pytest
 
-from billing import services
 from billing.errors import BalanceLimitExceeded, InsufficientFunds, PaymentExists
 from billing.models import MAX_BALANCE, Account, Operation
 from billing.selectors import account_audit
@@ -16,18 +15,6 @@ def perform(account, operation_type, amount, order_id=None):
     return operation_perform(
         account=account, operation_type=operation_type, amount=Decimal(amount), order_id=order_id
     )
-
-
-def miss_the_first_payment_lookup(monkeypatch) -> None:
-    """The fast-path lookup runs before a concurrent payment commits; later ones see it."""
-    real_lookup = services.payment_for_order
-    calls = []
-
-    def lookup(**kwargs):
-        calls.append(kwargs)
-        return None if len(calls) == 1 else real_lookup(**kwargs)
-
-    monkeypatch.setattr(services, "payment_for_order", lookup)
 
 
 def test_account_create_is_idempotent():
@@ -111,12 +98,11 @@ def test_payment_with_another_amount_or_account_conflicts():
     assert bob.balance == Decimal("50.00")
 
 
-def test_a_lost_race_on_the_unique_constraint_answers_the_winner(monkeypatch):
-    # Simulate the race: the fast-path lookup misses a payment another request commits,
-    # so our insert hits the partial unique constraint and must resolve to that payment.
+def test_a_repeated_payment_hits_the_unique_constraint_and_answers_the_first():
+    # No look-up before the debit: the partial unique constraint refuses the second
+    # insert, the debit is rolled back with it, and the recorded payment is answered.
     account = AccountFactory(username="alice", deposit="100")
     winner, _ = perform(account, "PAYMENT", "10", order_id=3)
-    miss_the_first_payment_lookup(monkeypatch)
     again, created = perform(account, "PAYMENT", "10", order_id=3)
     assert (again.pk, created) == (winner.pk, False)
     account.refresh_from_db()
@@ -124,11 +110,10 @@ def test_a_lost_race_on_the_unique_constraint_answers_the_winner(monkeypatch):
     assert Operation.objects.filter(order_id=3).count() == 1
 
 
-def test_a_race_lost_on_the_balance_answers_the_winner(monkeypatch):
-    # The concurrent payment of the same order spent the balance: a duplicate of a success.
+def test_a_repeat_refused_on_the_balance_answers_the_first():
+    # The first payment of the same order spent the balance: a duplicate of a success.
     account = AccountFactory(username="alice", deposit="10")
     winner, _ = perform(account, "PAYMENT", "10", order_id=3)
-    miss_the_first_payment_lookup(monkeypatch)
     again, created = perform(account, "PAYMENT", "10", order_id=3)
     assert (again.pk, created) == (winner.pk, False)
 
