@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import target, wrk
+from . import cpu, target, wrk
 
 # The performance targets of the 2-core reference machine (issue 5).
 TARGET_RATIO = 0.10
@@ -81,6 +81,16 @@ def _load(system, tokens: Path, run_id: str, options: Options, mode: str, second
     )
     print(f"  {result.line()}", flush=True)
     return result
+
+
+def _measured(system, tokens: Path, run_id: str, options: Options, mode: str):
+    """One measured run and the CPU its requests cost, by component."""
+    meter = cpu.CpuMeter(system)
+    meter.start()
+    result = _load(system, tokens, run_id, options, mode, options.duration)
+    per_request = meter.stop(result.requests)
+    print(f"         {cpu.describe(per_request)}", flush=True)
+    return result, per_request
 
 
 def _audit(system) -> dict[str, Any]:
@@ -181,10 +191,10 @@ def run(options: Options) -> tuple[dict[str, Any], Path]:
         _load(system, tokens, f"{run_id}w", options, "order", options.warmup)
         _load(system, tokens, run_id, options, "ping", options.warmup)
         print("measuring", flush=True)
-        floor = _load(system, tokens, run_id, options, "ping", options.duration)
-        orders = _load(system, tokens, run_id, options, "order", options.duration)
-        report["floor"] = floor.to_json()
-        report["orders"] = orders.to_json()
+        floor, floor_cpu = _measured(system, tokens, run_id, options, "ping")
+        orders, orders_cpu = _measured(system, tokens, run_id, options, "order")
+        report["floor"] = {**floor.to_json(), "cpu_ms_per_request": floor_cpu}
+        report["orders"] = {**orders.to_json(), "cpu_ms_per_request": orders_cpu}
         report["ratio"] = round(orders.rate / floor.rate, 4) if floor.rate else 0.0
         print(f"  ratio orders/s ÷ floor req/s = {report['ratio']:.3f}", flush=True)
         report["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -217,6 +227,8 @@ def summary(report: dict[str, Any]) -> str:
             f"errors {o['error_count']}",
             f"  floor req/s {f['rate']:.1f}   ratio {report['ratio']:.3f} "
             f"(target ≥ {TARGET_RATIO})",
+            f"  CPU per order {o['cpu_ms_per_request']['total']:.1f} ms, per floor request "
+            f"{f['cpu_ms_per_request']['total']:.2f} ms",
             f"  audit {'clean' if report['audit']['ok'] else 'FAILED'}",
         ]
     hung = report.get("hung_billing", {})

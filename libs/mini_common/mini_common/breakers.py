@@ -91,7 +91,10 @@ def seconds_open(name: str) -> float:
     as a trial (pybreaker's half-open state), so it counts as 0 here too.
     """
     breaker = get_breaker(name)
-    if breaker.current_state != pybreaker.STATE_OPEN:
+    # ``state``, not ``current_state``: a worker that learns from the shared
+    # storage that the circuit opened elsewhere logs and counts the change, as a
+    # call through the breaker would.
+    if breaker.state.name != pybreaker.STATE_OPEN:
         return 0.0
     opened_at = _storages[name].opened_at
     if opened_at is None:
