@@ -19,7 +19,7 @@ from django.db import IntegrityError
 from django.db.models import F, Q
 from django.utils import timezone
 
-from mini_common.db import savepoint_if_nested
+from mini_common.db import savepoint_if_nested, update_if_unchanged
 from mini_common.errors import IdempotencyKeyReused
 from notifications.delivery import notification_send
 from notifications.models import Notification
@@ -118,15 +118,16 @@ def _deliver(*, notification: Notification, lease: datetime) -> Notification:
         outcome = {"delivery_status": Status.FAILED, "last_error": error}
     else:
         outcome = {"delivery_status": Status.SENT, "sent_at": timezone.now(), "last_error": ""}
-    outcome.update(locked_until=None, updated_at=timezone.now())
-    recorded = Notification.objects.filter(pk=notification.pk, locked_until=lease).update(**outcome)
+    recorded = update_if_unchanged(
+        notification,
+        where={"locked_until": lease},
+        **outcome,
+        locked_until=None,
+        updated_at=timezone.now(),
+    )
     if not recorded:
         # Our attempt outlived its lease and another one took over: its outcome stands.
         logger.warning("notification %s: delivery lease lost", notification.pk)
-        notification.refresh_from_db()
-        return notification
-    for name, value in outcome.items():
-        setattr(notification, name, value)
     return notification
 
 

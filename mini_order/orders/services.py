@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from mini_common import metrics
 from mini_common.conf import mini_setting
+from mini_common.db import update_if_unchanged
 from mini_common.errors import DependencyUnavailable, IdempotencyKeyReused, ValidationFailed
 from mini_common.money import MAX_AMOUNT, money_json
 from orders import remote
@@ -148,17 +149,12 @@ def _transition(order: Order, *, to: str, sources: Sequence[str], **fields) -> b
     ``order`` is brought up to date in place: from the values written when the
     move happened, from the database when another actor's move won.
     """
-    now = timezone.now()
-    moved = Order.objects.filter(pk=order.pk, status__in=sources).update(
-        status=to, updated_at=now, **fields
+    moved = update_if_unchanged(
+        order, where={"status__in": sources}, status=to, updated_at=timezone.now(), **fields
     )
-    if not moved:
-        order.refresh_from_db()
-        return False
-    for name, value in {"status": to, "updated_at": now, **fields}.items():
-        setattr(order, name, value)
-    metrics.order_status_observed(to)
-    return True
+    if moved:
+        metrics.order_status_observed(to)
+    return moved
 
 
 class Settlement(StrEnum):

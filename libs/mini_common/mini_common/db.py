@@ -16,3 +16,20 @@ def savepoint_if_nested(using: str | None = None):
     if transaction.get_connection(using).in_atomic_block:
         return transaction.atomic(using=using)
     return nullcontext()
+
+
+def update_if_unchanged(instance, *, where: dict, **values) -> bool:
+    """UPDATE ``instance``'s row to ``values`` if it still matches ``where``; True if it did.
+
+    The instance is brought up to date either way, with no read on success: the
+    written values are copied onto it. When the row no longer matched (another
+    actor changed it first), it is re-read. ``values`` are plain values, not
+    expressions such as ``F()``, since they are copied as they are.
+    """
+    manager = type(instance)._default_manager
+    if not manager.filter(pk=instance.pk, **where).update(**values):
+        instance.refresh_from_db()
+        return False
+    for name, value in values.items():
+        setattr(instance, name, value)
+    return True
