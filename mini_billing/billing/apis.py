@@ -234,7 +234,7 @@ class OperateApi(APIView):
             ),
         },
     )
-    @idempotent
+    @idempotent(atomic=True)
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -10,15 +10,15 @@ committed balance while holding the row lock, so no read-then-write race exists.
 import logging
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Round
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from billing.errors import BalanceLimitExceeded, InsufficientFunds, PaymentExists
-from billing.models import MAX_BALANCE, Account, Operation
+from billing.models import MAX_BALANCE, ZERO, Account, Operation
 from billing.selectors import payment_for_order
 from mini_common import metrics
+from mini_common.db import atomic_step
+from mini_common.money import CENT
 
 logger = logging.getLogger("billing")
 
@@ -57,30 +57,59 @@ def operation_perform(
 
 
 def _credit(*, account: Account, amount: Decimal) -> Operation:
-    with transaction.atomic():
-        moved = Account.objects.filter(pk=account.pk, balance__lte=MAX_BALANCE - amount).update(
-            balance=_rounded(F("balance") + amount), updated_at=timezone.now()
+    with atomic_step():
+        balance = _balance_moved(
+            account=account, by=amount, lowest=ZERO, highest=MAX_BALANCE - amount
         )
-        if not moved:
-            raise BalanceLimitExceeded(
-                f"A deposit of {amount} would take the balance past {MAX_BALANCE}"
+        if balance is not None:
+            return _record(
+                account=account,
+                operation_type=Operation.Type.DEPOSIT,
+                amount=amount,
+                balance=balance,
             )
-        return _record(account=account, operation_type=Operation.Type.DEPOSIT, amount=amount)
+    # Raised outside the block: nothing was written, and a caller's transaction stays usable.
+    raise BalanceLimitExceeded(f"A deposit of {amount} would take the balance past {MAX_BALANCE}")
 
 
 def _debit(
     *, account: Account, operation_type: str, amount: Decimal, order_id: int | None = None
 ) -> Operation:
-    with transaction.atomic():
-        moved = Account.objects.filter(pk=account.pk, balance__gte=amount).update(
-            balance=_rounded(F("balance") - amount), updated_at=timezone.now()
+    with atomic_step():
+        balance = _balance_moved(account=account, by=-amount, lowest=amount, highest=MAX_BALANCE)
+        if balance is not None:
+            return _record(
+                account=account,
+                operation_type=operation_type,
+                amount=amount,
+                balance=balance,
+                order_id=order_id,
+            )
+    metrics.billing_operation_observed(operation_type, "insufficient_funds")
+    raise InsufficientFunds(f"The balance does not cover {amount}")
+
+
+def _balance_moved(
+    *, account: Account, by: Decimal, lowest: Decimal, highest: Decimal
+) -> Decimal | None:
+    """Add ``by`` to the balance if it lies within [lowest, highest]; the new balance, or None.
+
+    One conditional UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35): the
+    database checks the condition against the latest committed balance while
+    it holds the row lock, and answers the balance it wrote, with no read
+    after it. The ORM's update() cannot return values, hence the SQL.
+    """
+    table = connection.ops.quote_name(Account._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET balance = ROUND(balance + %s, 2), updated_at = %s "  # noqa: S608
+            "WHERE id = %s AND balance >= %s AND balance <= %s RETURNING balance",
+            [by, timezone.now(), account.pk, lowest, highest],
         )
-        if not moved:
-            metrics.billing_operation_observed(operation_type, "insufficient_funds")
-            raise InsufficientFunds(f"The balance does not cover {amount}")
-        return _record(
-            account=account, operation_type=operation_type, amount=amount, order_id=order_id
-        )
+        row = cursor.fetchone()
+    # ROUND keeps SQLite's binary-float column at the float nearest each 2-place
+    # value (exact on PostgreSQL anyway), and SQLite answers that float: back to cents.
+    return None if row is None else Decimal(str(row[0])).quantize(CENT)
 
 
 def _pay(*, account: Account, amount: Decimal, order_id: int) -> tuple[Operation, bool]:
@@ -97,6 +126,8 @@ def _pay(*, account: Account, amount: Decimal, order_id: int) -> tuple[Operation
     except (IntegrityError, InsufficientFunds):
         # The order's payment exists (recorded before, or by a concurrent request),
         # or the balance is too low: perhaps because that very payment spent it.
+        # (Inside @idempotent(atomic=True) the refused insert has aborted the
+        # request's transaction: this read fails, and the request runs again.)
         existing = payment_for_order(order_id=order_id)
         if existing is None:
             raise
@@ -108,11 +139,14 @@ def _pay(*, account: Account, amount: Decimal, order_id: int) -> tuple[Operation
 
 
 def _record(
-    *, account: Account, operation_type: str, amount: Decimal, order_id: int | None = None
+    *,
+    account: Account,
+    operation_type: str,
+    amount: Decimal,
+    balance: Decimal,
+    order_id: int | None = None,
 ) -> Operation:
-    # Still inside the transaction that moved the balance and holds the row lock,
-    # so this reads exactly the balance our UPDATE produced.
-    balance = Account.objects.filter(pk=account.pk).values_list("balance", flat=True).get()
+    # In the transaction that moved the balance to ``balance``, holding the row lock.
     operation = Operation.objects.create(
         account=account,
         type=operation_type,
@@ -131,10 +165,3 @@ def _record(
         extra={"operation_id": operation.pk, "order_id": order_id},
     )
     return operation
-
-
-def _rounded(expression):
-    # Exact on PostgreSQL anyway; on SQLite, where the column holds a binary float,
-    # rounding keeps every stored balance the float nearest its 2-place value, so
-    # comparisons with amounts stay exact and no 1e-17 residue can go negative.
-    return Round(expression, 2)

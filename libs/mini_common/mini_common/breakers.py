@@ -103,6 +103,15 @@ def seconds_open(name: str) -> float:
     return max(0.0, breaker.reset_timeout - elapsed)
 
 
+def trial_due(name: str) -> bool:
+    """True when the next call to ``name`` would be the breaker's trial (half-open)."""
+    breaker = get_breaker(name)
+    state = breaker.current_state
+    return state == pybreaker.STATE_HALF_OPEN or (
+        state == pybreaker.STATE_OPEN and seconds_open(name) == 0.0
+    )
+
+
 def reset_breakers() -> None:
     """Forget all breakers (after fork, and between tests)."""
     _breakers.clear()

@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     # Circuit breaker per downstream service.
     "BREAKER_FAIL_MAX": 5,
     "BREAKER_RESET_TIMEOUT": 10.0,
+    "BREAKER_PROBE_TIMEOUT": 0.25,
     # Time budget of one incoming request; outgoing calls never outlive it.
     "REQUEST_BUDGET": 20.0,
     # Idempotency: how long a stored response is replayed, and how long a

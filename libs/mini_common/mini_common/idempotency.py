@@ -11,6 +11,15 @@ Decorate a DRF view method with ``@idempotent``:
 - same key while the first is still running: 409 ``request_in_progress``;
 - a 400 stores nothing (a corrected retry may reuse the key); a 5xx leaves the
   key claimable again, so that a retry resumes the work.
+
+``@idempotent(atomic=True)`` is for views whose only effects are rows of this
+service's database (mini_billing's money moves): the claim, the work and the
+stored response are one transaction, committed together or not at all. That
+saves two commits, and a concurrent request with the same key waits on the
+key's unique index for a few milliseconds, then gets the stored answer instead
+of a 409. When the view hits a database error (a rare conflict, such as a
+second payment for an order under another key), everything is rolled back and
+the request runs again the usual way, where the view's own handling applies.
 """
 
 import functools
@@ -20,14 +29,14 @@ import json
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from mini_common import metrics
 from mini_common.conf import mini_setting
-from mini_common.db import savepoint_if_nested
+from mini_common.db import request_transaction, savepoint_if_nested
 from mini_common.errors import IdempotencyKeyReused, RequestInProgress, ValidationFailed
 from mini_common.models import IdempotencyRecord
 
@@ -124,33 +133,96 @@ def _scope_owner(user) -> str:
     return username or (f"service:{service}" if service else "")
 
 
-def idempotent(view_method):
+def _is_final(response: Response) -> bool:
+    """A response to store and replay: success or business failure, not a 400 or a 5xx."""
+    return response.status_code != 400 and response.status_code < 500
+
+
+def _call_view(view, request, view_method, args, kwargs) -> Response:
+    try:
+        return view_method(view, request, *args, **kwargs)
+    except DatabaseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - rendered like DRF would, then stored
+        return view.handle_exception(exc)
+
+
+class _KeyTaken(Exception):
+    """The key's record exists (committed by an earlier or concurrent request)."""
+
+
+class _Unstored(Exception):
+    """A response that must not be stored: its transaction rolls back."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _run_atomically(view, request, view_method, args, kwargs, *, scope, fingerprint) -> Response:
+    """Claim, view and stored response in one transaction; _KeyTaken if the key is not free."""
+    now = timezone.now()
+    with request_transaction():
+        try:
+            # The first statement of the transaction: its failure leaves nothing to undo.
+            IdempotencyRecord.objects.create(
+                **scope,
+                fingerprint=fingerprint,
+                state=IdempotencyRecord.State.PROCESSING,
+                locked_until=now + timedelta(seconds=mini_setting("IDEMPOTENCY_LEASE")),
+            )
+        except IntegrityError:
+            raise _KeyTaken from None
+        response = _call_view(view, request, view_method, args, kwargs)
+        if not _is_final(response):
+            raise _Unstored(response)
+        release_key(scope=scope, response=response)
+    return response
+
+
+def _run_claimed(view, request, view_method, args, kwargs, *, scope, fingerprint) -> Response:
+    """Claim in autocommit, run the view (its own transactions), store its answer."""
+    stored = claim_key(**scope, fingerprint=fingerprint)
+    if stored is not None:
+        metrics.idempotent_replay_observed(request)
+        return replay(stored)
+    try:
+        response = _call_view(view, request, view_method, args, kwargs)
+    except Exception:
+        release_key(scope=scope, response=Response(status=500))
+        raise
+    release_key(scope=scope, response=response)
+    return response
+
+
+def idempotent(view_method=None, *, atomic: bool = False):
+    """Honour the Idempotency-Key header on a DRF view method (see the module's docstring)."""
+    if view_method is None:
+        return functools.partial(idempotent, atomic=atomic)
+
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
         key = request.headers.get(HEADER)
         if key is None:
             return view_method(self, request, *args, **kwargs)
         validate_key(key)
-        scope = {
-            "username": _scope_owner(request.user),
-            "method": request.method,
-            "path": request.path[:255],
-            "key": key,
+        run = {
+            "scope": {
+                "username": _scope_owner(request.user),
+                "method": request.method,
+                "path": request.path[:255],
+                "key": key,
+            },
+            "fingerprint": payload_fingerprint(request.data),
         }
-        stored = claim_key(**scope, fingerprint=payload_fingerprint(request.data))
-        if stored is not None:
-            metrics.idempotent_replay_observed(request)
-            return replay(stored)
-        try:
-            response = view_method(self, request, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - rendered like DRF would, then stored
+        if atomic:
             try:
-                response = self.handle_exception(exc)
-            except Exception:
-                release_key(scope=scope, response=Response(status=500))
-                raise
-        release_key(scope=scope, response=response)
-        return response
+                return _run_atomically(self, request, view_method, args, kwargs, **run)
+            except _Unstored as unstored:
+                return unstored.response
+            except (_KeyTaken, DatabaseError):
+                pass  # the usual way finds the stored answer, or runs the view again
+        return _run_claimed(self, request, view_method, args, kwargs, **run)
 
     return wrapper
 

@@ -315,6 +315,7 @@ def service_settings(
             "RETRY_ATTEMPTS": env.int("MINI_RETRY_ATTEMPTS", default=3),
             "BREAKER_FAIL_MAX": env.int("MINI_BREAKER_FAIL_MAX", default=5),
             "BREAKER_RESET_TIMEOUT": env.float("MINI_BREAKER_RESET_TIMEOUT", default=10.0),
+            "BREAKER_PROBE_TIMEOUT": env.float("MINI_BREAKER_PROBE_TIMEOUT", default=0.25),
             "REQUEST_BUDGET": env.float("MINI_REQUEST_BUDGET", default=20.0),
             "IDEMPOTENCY_TTL": env.int("MINI_IDEMPOTENCY_TTL", default=24 * 3600),
         },

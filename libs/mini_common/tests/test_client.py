@@ -1,6 +1,7 @@
 """The inter-service client against a fake HTTP layer (responses)."""
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -100,6 +101,50 @@ def test_breaker_opens_and_then_fails_fast_without_calling():
         client.post("/pay", json={})
     assert len(responses.calls) == calls_before
     assert time.monotonic() - started < 0.05
+
+
+def _reset_timeout_passed(client):
+    from mini_common.breakers import _storages
+
+    _storages[client.name].opened_at = datetime.now(UTC) - timedelta(hours=1)
+
+
+def _open_breaker(client):
+    responses.post(f"{BILLING}/pay", body=requests.ConnectionError("down"))
+    for _ in range(3):  # BREAKER_FAIL_MAX in the test settings
+        with pytest.raises(DependencyUnavailable):
+            client.post("/pay", json={})
+    responses.reset()
+    _reset_timeout_passed(client)
+
+
+@responses.activate
+def test_trial_is_a_health_probe_and_a_failed_one_keeps_the_request_out():
+    client = service_client("billing")
+    _open_breaker(client)
+    responses.get(f"{BILLING}/healthz", body=requests.ReadTimeout("still hung"))
+    pay = responses.post(f"{BILLING}/pay", json={"ok": True})
+    with pytest.raises(DependencyUnavailable):
+        client.post("/pay", json={}, idempotency_key="k")
+    assert [call.request.url for call in responses.calls] == [f"{BILLING}/healthz"]
+    assert pay.call_count == 0
+    assert client.breaker.current_state == "open"
+    # Opened again just now: the next request is refused without any call.
+    with pytest.raises(DependencyUnavailable):
+        client.post("/pay", json={}, idempotency_key="k")
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_good_probe_closes_the_circuit_and_the_request_goes_through():
+    client = service_client("billing")
+    _open_breaker(client)
+    probe = responses.get(f"{BILLING}/healthz", json={"status": "ok"})
+    responses.post(f"{BILLING}/pay", json={"ok": True})
+    assert client.post("/pay", json={}).data == {"ok": True}
+    assert probe.call_count == 1
+    assert probe.calls[0].request.req_kwargs["timeout"] == 0.25
+    assert client.breaker.current_state == "closed"
 
 
 @responses.activate

@@ -5,9 +5,9 @@ from django.db import connection
 from django.utils import timezone
 
 from mini_common.errors import RequestInProgress
-from mini_common.idempotency import claim_key
+from mini_common.idempotency import claim_key, payload_fingerprint
 from mini_common.models import IdempotencyRecord
-from tests.urls import CALLS
+from tests.urls import CALLS, CONFLICT
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +153,92 @@ def test_claim_inside_a_transaction_keeps_it_usable():
     with pytest.raises(RequestInProgress):
         claim_key(**scope, fingerprint="f")
     assert IdempotencyRecord.objects.filter(key="k-8").count() == 1
+
+
+# --- @idempotent(atomic=True): claim, work and answer in one transaction --------------
+
+
+def post_once(client, outcome="ok", key="k-1"):
+    body = {**BODY, "outcome": outcome}
+    return client.post("/charge-in-one-transaction", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def work_rows() -> list[str]:
+    return list(IdempotencyRecord.objects.filter(path="work").values_list("key", flat=True))
+
+
+def test_one_transaction_commits_the_work_with_its_answer(alice):
+    first, again = post_once(alice), post_once(alice)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() == {"n": 1}
+    assert again["Idempotent-Replayed"] == "true"
+    assert work_rows() == ["charge-1"]
+    assert len(CALLS) == 1
+
+
+def test_one_transaction_business_failure_is_stored_and_replayed(alice):
+    first, again = post_once(alice, "poor"), post_once(alice, "poor")
+    assert (first.status_code, again.status_code) == (402, 402)
+    assert again["Idempotent-Replayed"] == "true"
+    assert len(CALLS) == 1
+
+
+def test_one_transaction_5xx_undoes_the_work_and_frees_the_key(alice):
+    assert post_once(alice, "down").status_code == 503
+    assert work_rows() == []
+    assert not IdempotencyRecord.objects.filter(path="/charge-in-one-transaction").exists()
+    assert post_once(alice, "down").status_code == 503
+    assert len(CALLS) == 2  # the retry really ran
+
+
+def test_one_transaction_400_stores_nothing(alice):
+    response = alice.post(
+        "/charge-in-one-transaction", {"amount": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    assert response.status_code == 400
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_a_database_error_inside_reruns_the_request_the_usual_way(alice):
+    IdempotencyRecord.objects.create(
+        **CONFLICT, fingerprint="-", state="COMPLETED", locked_until=timezone.now()
+    )
+    response = post_once(alice, "conflict")
+    assert response.status_code == 201
+    # The first run was rolled back whole; the second handled the conflict in place.
+    assert len(CALLS) == 2
+    assert work_rows() == ["charge-2"]
+    assert post_once(alice, "conflict")["Idempotent-Replayed"] == "true"
+
+
+def test_a_key_held_by_a_running_request_is_409_as_usual(alice):
+    IdempotencyRecord.objects.create(
+        username="alice",
+        method="POST",
+        path="/charge-in-one-transaction",
+        key="k-1",
+        fingerprint=payload_fingerprint({**BODY, "outcome": "ok"}),
+        state="PROCESSING",
+        locked_until=timezone.now() + timedelta(seconds=30),
+    )
+    assert post_once(alice).status_code == 409
+    assert CALLS == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_transaction_is_one_begin_and_one_commit(alice):
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((sql.split()[0], connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert post_once(alice).status_code == 201
+    # The claim, the work and the stored answer; no savepoints, no autocommit statement.
+    # (SQLite's backend sends its BEGIN as a statement; psycopg2 sends it by itself.)
+    assert [s for s in statements if s[0] != "BEGIN"] == [
+        ("INSERT", True),
+        ("INSERT", True),
+        ("UPDATE", True),
+    ]
