@@ -94,6 +94,9 @@ def _database(service: str) -> dict[str, Any]:
         database.setdefault("OPTIONS", {})["timeout"] = 20
         database["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     else:
+        if database["ENGINE"] == "django.db.backends.postgresql":
+            # The same backend with a health check that needs no SELECT 1.
+            database["ENGINE"] = "mini_common.backends.postgresql"
         database["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
         database["CONN_HEALTH_CHECKS"] = True
         database["TEST"] = {"NAME": f"test_{database['NAME']}"}

@@ -1,0 +1,1 @@
+"""Database backends of mini_common (``ENGINE = "mini_common.backends.postgresql"``)."""
