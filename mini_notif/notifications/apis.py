@@ -3,6 +3,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mini_common import metrics
 from mini_common.auth import IsEndUser, IsInternal
 from mini_common.fields import (
     EnumField,
@@ -12,7 +13,7 @@ from mini_common.fields import (
     UsernameField,
 )
 from mini_common.idempotency import HEADER as IDEMPOTENCY_HEADER
-from mini_common.idempotency import idempotent
+from mini_common.idempotency import REPLAYED_HEADER, validate_key
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
 from notifications.fields import ParentIdField
@@ -115,28 +116,35 @@ class NotificationApi(APIView):
             "through Django's e-mail backend, or, with only a phone number, to the log "
             "channel (there is no SMS gateway; a log line, and the notification counts "
             "as sent). Always 201 once stored: deliveryStatus is SENT or FAILED (a failed "
-            "one is retried by `manage.py reconcile`), or PENDING when a retried request "
-            "finds its notification still being sent. parentId is text: an integer is "
+            "one is retried by `manage.py reconcile`). The same Idempotency-Key again "
+            "answers the notification it created (Idempotent-Replayed: true), 409 while "
+            "the first request is still sending it. parentId is text: an integer is "
             "accepted and answered as its decimal string; null when absent. Absent contact "
             "data is answered null. Honours Idempotency-Key."
         ),
     )
-    @idempotent
     def post(self, request):
+        # Idempotency-Key: the notification row is its own record (notification_create).
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None:
+            validate_key(key)
         serializer = self.CreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         contact = data.pop("contact")
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        notification = notification_create(
+        notification, created = notification_create(
             **data,
             contact_email=contact.get("email") or "",
             contact_phone=contact.get("phone") or "",
             request_key=f"{request.user.service}/{key}" if key else None,
         )
-        return Response(
+        response = Response(
             NotificationOutputSerializer(notification).data, status=status.HTTP_201_CREATED
         )
+        if not created:
+            metrics.idempotent_replay_observed(request)
+            response[REPLAYED_HEADER] = "true"
+        return response
 
     @extend_schema(
         operation_id="notification_list",

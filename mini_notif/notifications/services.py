@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from mini_common.db import savepoint_if_nested, update_if_unchanged
-from mini_common.errors import IdempotencyKeyReused
+from mini_common.errors import IdempotencyKeyReused, RequestInProgress
 from notifications.delivery import notification_send
 from notifications.models import Notification
 
@@ -50,12 +50,18 @@ def notification_create(
     contact_email: str = "",
     contact_phone: str = "",
     request_key: str | None = None,
-) -> Notification:
+) -> tuple[Notification, bool]:
     """Store the notification (committed PENDING), then deliver it once, now.
 
-    The row is inserted already claimed by this request, so `reconcile` leaves
-    it alone while it is being sent. ``request_key`` identifies the request: a
-    re-run of a request that died half-way gets the notification it created.
+    Returns the notification and whether this call created it. The row is
+    inserted already claimed by this request, so `reconcile` leaves it alone
+    while it is being sent.
+
+    ``request_key`` (the caller's Idempotency-Key, scoped by the calling
+    service) makes the row its own idempotency record, with no separate one:
+    the same key again answers the notification it created, finishing the
+    delivery first if that request died mid-send; while that request is still
+    sending, RequestInProgress; with other contents, IdempotencyKeyReused.
     """
     fields = {
         "notification_type": notification_type,
@@ -76,8 +82,8 @@ def notification_create(
     except IntegrityError:
         if request_key is None:
             raise
-        return _notification_for_key(request_key=request_key, fields=fields)
-    return _deliver(notification=notification, lease=lease)
+        return _notification_for_key(request_key=request_key, fields=fields), False
+    return _deliver(notification=notification, lease=lease), True
 
 
 def _notification_for_key(*, request_key: str, fields: dict) -> Notification:
@@ -86,7 +92,11 @@ def _notification_for_key(*, request_key: str, fields: dict) -> Notification:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was already used for a different notification"
         )
-    # Unsent and nobody sending it (the first request died): finish the job now.
+    if existing.delivery_status != Status.PENDING:
+        return existing  # the answer it had; a FAILED one is retried by reconcile
+    if existing.locked_until is not None and existing.locked_until > timezone.now():
+        raise RequestInProgress("The first request with this key is still sending it")
+    # The first request died mid-send (its lease expired): finish the job now.
     return notification_retry(notification_id=existing.pk) or existing
 
 

@@ -120,6 +120,29 @@ def test_idempotent_replay_creates_and_sends_once(order_service):
     assert len(mail.outbox) == 1
 
 
+def test_same_key_while_the_first_request_still_sends_is_409(order_service, monkeypatch):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "order-19-notification"}
+    answers = []
+
+    def send_while_a_retry_arrives(notification):
+        answers.append(order_service.post(URL, BODY, format="json", **headers))
+        return "email"
+
+    monkeypatch.setattr("notifications.services.notification_send", send_while_a_retry_arrives)
+    first = order_service.post(URL, BODY, format="json", **headers)
+
+    assert first.status_code == 201
+    assert [a.status_code for a in answers] == [409]
+    assert answers[0].json()["code"] == "request_in_progress"
+    assert Notification.objects.count() == 1
+
+
+def test_bad_key_is_400_before_anything_is_stored(order_service):
+    response = order_service.post(URL, BODY, format="json", HTTP_IDEMPOTENCY_KEY="has space")
+    assert response.status_code == 400
+    assert not Notification.objects.exists()
+
+
 def test_reused_key_with_another_payload_is_422(order_service):
     headers = {"HTTP_IDEMPOTENCY_KEY": "order-17-notification"}
     order_service.post(URL, BODY, format="json", **headers)

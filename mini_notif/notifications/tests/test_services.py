@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from mini_common.errors import IdempotencyKeyReused
+from mini_common.errors import IdempotencyKeyReused, RequestInProgress
 from notifications.models import Notification
 from notifications.services import notification_create, notification_retry
 from notifications.tests.factories import NotificationFactory
@@ -31,17 +31,19 @@ def test_create_commits_pending_before_sending(monkeypatch):
         return "email"
 
     monkeypatch.setattr("notifications.services.notification_send", spy)
-    notification = notification_create(**FIELDS)
+    notification, created = notification_create(**FIELDS)
+
+    assert created
 
     assert seen == [{"delivery_status": Status.PENDING, "attempts": 1}]
     assert notification.delivery_status == Status.SENT
 
 
 def test_rerun_with_the_same_request_key_returns_the_first_notification():
-    first = notification_create(**FIELDS, request_key="mini_order/order-17")
-    again = notification_create(**FIELDS, request_key="mini_order/order-17")
+    first, _ = notification_create(**FIELDS, request_key="mini_order/order-17")
+    again, created = notification_create(**FIELDS, request_key="mini_order/order-17")
 
-    assert again.pk == first.pk
+    assert (again.pk, created) == (first.pk, False)
     assert Notification.objects.count() == 1
     assert len(mail.outbox) == 1
 
@@ -56,15 +58,15 @@ def test_rerun_after_a_crash_mid_send_finishes_the_delivery():
         locked_until=timezone.now() - timedelta(seconds=1),
     )
 
-    again = notification_create(**FIELDS, request_key="mini_order/order-17")
+    again, created = notification_create(**FIELDS, request_key="mini_order/order-17")
 
-    assert again.pk == stuck.pk
+    assert (again.pk, created) == (stuck.pk, False)
     assert again.delivery_status == Status.SENT
     assert again.attempts == 2
     assert len(mail.outbox) == 1
 
 
-def test_rerun_while_the_first_is_still_sending_does_not_send_again():
+def test_rerun_while_the_first_is_still_sending_is_in_progress():
     NotificationFactory(
         **FIELDS,
         request_key="mini_order/order-17",
@@ -73,10 +75,20 @@ def test_rerun_while_the_first_is_still_sending_does_not_send_again():
         locked_until=timezone.now() + timedelta(seconds=30),
     )
 
-    again = notification_create(**FIELDS, request_key="mini_order/order-17")
+    with pytest.raises(RequestInProgress):
+        notification_create(**FIELDS, request_key="mini_order/order-17")
 
-    assert again.delivery_status == Status.PENDING
     assert mail.outbox == []
+
+
+def test_rerun_of_a_failed_delivery_answers_it_without_sending_again(broken_mail):
+    first, _ = notification_create(**FIELDS, request_key="mini_order/order-17")
+    assert first.delivery_status == Status.FAILED
+
+    again, created = notification_create(**FIELDS, request_key="mini_order/order-17")
+
+    assert (again.pk, created, again.delivery_status) == (first.pk, False, Status.FAILED)
+    assert again.attempts == 1  # reconcile retries it, not a replay
 
 
 def test_request_key_with_another_payload_is_refused():
