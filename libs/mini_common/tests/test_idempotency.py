@@ -77,31 +77,28 @@ def test_server_side_failure_lets_a_retry_run_again(alice):
     assert len(CALLS) == 2  # not replayed: the retry really ran
 
 
-def test_in_flight_key_is_409(alice):
+def hold_key(path: str, fingerprint: str, *, for_seconds: float = 30) -> None:
+    """Alice's key k-1 as a request on ``path`` leaves it while it runs (or after it died)."""
     IdempotencyRecord.objects.create(
         username="alice",
         method="POST",
-        path="/charge",
+        path=path,
         key="k-1",
-        fingerprint=_fingerprint(),
+        fingerprint=fingerprint,
         state="PROCESSING",
-        locked_until=timezone.now() + timedelta(seconds=30),
+        locked_until=timezone.now() + timedelta(seconds=for_seconds),
     )
+
+
+def test_in_flight_key_is_409(alice):
+    hold_key("/charge", _fingerprint())
     response = post(alice)
     assert response.status_code == 409
     assert response.json()["code"] == "request_in_progress"
 
 
 def test_expired_lease_of_a_dead_holder_is_taken_over(alice):
-    IdempotencyRecord.objects.create(
-        username="alice",
-        method="POST",
-        path="/charge",
-        key="k-1",
-        fingerprint=_fingerprint(),
-        state="PROCESSING",
-        locked_until=timezone.now() - timedelta(seconds=1),
-    )
+    hold_key("/charge", _fingerprint(), for_seconds=-1)
     assert post(alice).status_code == 201
 
 
@@ -212,15 +209,7 @@ def test_a_database_error_inside_reruns_the_request_the_usual_way(alice):
 
 
 def test_a_key_held_by_a_running_request_is_409_as_usual(alice):
-    IdempotencyRecord.objects.create(
-        username="alice",
-        method="POST",
-        path="/charge-in-one-transaction",
-        key="k-1",
-        fingerprint=payload_fingerprint({**BODY, "outcome": "ok"}),
-        state="PROCESSING",
-        locked_until=timezone.now() + timedelta(seconds=30),
-    )
+    hold_key("/charge-in-one-transaction", payload_fingerprint({**BODY, "outcome": "ok"}))
     assert post_once(alice).status_code == 409
     assert CALLS == []
 

@@ -24,12 +24,17 @@ class ChargeApi(APIView):
         kind = EnumField(choices=["DEPOSIT", "WITHDRAWAL"])
         outcome = serializers.ChoiceField(choices=["ok", "poor", "down"], default="ok")
 
-    @idempotent
-    def post(self, request):
+    def validated(self, request) -> dict:
+        """The request's data, recorded in CALLS as work done."""
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         CALLS.append(serializer.validated_data)
-        outcome = serializer.validated_data["outcome"]
+        return serializer.validated_data
+
+    @idempotent
+    def post(self, request):
+        data = self.validated(request)
+        outcome = data["outcome"]
         if outcome == "poor":
             raise InsufficientFunds("not enough")
         if outcome == "down":
@@ -37,9 +42,7 @@ class ChargeApi(APIView):
         return Response(
             {
                 "n": len(CALLS),
-                "amount": serializer.fields["amount"].to_representation(
-                    serializer.validated_data["amount"]
-                ),
+                "amount": MoneyField().to_representation(data["amount"]),
             },
             status=201,
         )
@@ -75,10 +78,7 @@ class ChargeInOneTransactionApi(ChargeApi):
 
     @idempotent(atomic=True)
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        CALLS.append(serializer.validated_data)
-        outcome = serializer.validated_data["outcome"]
+        outcome = self.validated(request)["outcome"]
         if outcome == "conflict":
             # Handled in place, like mini_billing's repeated payment: the handling
             # needs the connection, so inside one transaction it means a re-run.
