@@ -15,7 +15,7 @@ from pathlib import Path
 import manage_all
 from tools.manage_all import postgres, procs
 from tools.manage_all.environment import base_environment
-from tools.manage_all.layout import REPO_ROOT, default_var_dir
+from tools.manage_all.layout import REPO_ROOT, default_var_dir, venv_bin
 
 from .wrk import BenchError
 
@@ -86,20 +86,12 @@ def start_system(
 
 def drop_databases(system: manage_all.System) -> None:
     """A benchmark's own databases are scratch: dropped once its system has stopped."""
-    import psycopg2
-    from psycopg2 import sql
-
-    for url in system.database_urls.values():
-        server, name = url.rsplit("/", 1)
-        if not postgres.is_postgres(url) or not name.startswith(DATABASE_PREFIX):
-            continue
-        connection = psycopg2.connect(f"{server}/postgres")
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        connection.close()
+    own = {
+        name: url
+        for name, url in system.database_urls.items()
+        if url.rsplit("/", 1)[1].startswith(DATABASE_PREFIX)
+    }
+    postgres.drop_databases(venv_bin("python"), own)
 
 
 def _port_was_taken(system: manage_all.System) -> bool:

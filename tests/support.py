@@ -15,6 +15,8 @@ from pathlib import Path
 import requests
 
 import manage_all
+from tools.manage_all import postgres
+from tools.manage_all.layout import venv_bin
 
 PASSWORD = "Corr3ct-Horse-Battery"
 
@@ -133,18 +135,7 @@ def run_database_urls(suite: str) -> dict[str, str] | None:
 
 def drop_databases(database_urls: dict[str, str] | None) -> None:
     """Remove a run's databases once its system has stopped."""
-    import psycopg2
-    from psycopg2 import sql
-
-    for url in (database_urls or {}).values():
-        server, name = url.rsplit("/", 1)
-        connection = psycopg2.connect(f"{server}/postgres")
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        connection.close()
+    postgres.drop_databases(venv_bin("python"), database_urls)
 
 
 @contextmanager

@@ -32,7 +32,7 @@ import manage_all
 from mini_common.breakers import RESET_TIMEOUT_JITTER
 from tests.fault.helpers import ONE_ITEM, DirectOrders, Freezer, log_count, log_offset
 from tests.fault.proxy import LOOPBACK, FaultProxy
-from tests.support import Api, User, register_user
+from tests.support import Api, User, drop_databases, register_user
 
 READ_TIMEOUT = 1.0
 CONNECT_TIMEOUT = 0.5
@@ -182,7 +182,7 @@ class Rig:
         finally:
             for proxy in self.proxies.values():
                 proxy.close()
-        _drop_databases(self.database_urls)
+        drop_databases(self.database_urls)
 
 
 def _database_urls(prefix: str) -> dict[str, str] | None:
@@ -190,26 +190,6 @@ def _database_urls(prefix: str) -> dict[str, str] | None:
     if not server:
         return None
     return manage_all.service_database_urls(server, manage_all.SERVICES, prefix=prefix)
-
-
-def _drop_databases(urls: dict[str, str] | None) -> None:
-    """Drop a rig's PostgreSQL databases (its processes are gone by then)."""
-    if not urls:
-        return
-    import psycopg2
-    from psycopg2 import sql
-
-    for url in urls.values():
-        parts = urlsplit(url)
-        maintenance = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-        connection = psycopg2.connect(maintenance)
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                cursor.execute(statement.format(sql.Identifier(parts.path.lstrip("/"))))
-        finally:
-            connection.close()
 
 
 def start_rig(tmp_path_factory, name: str, **options) -> Rig:
@@ -276,7 +256,7 @@ def _start_rig(
     except BaseException:
         for proxy in proxies.values():
             proxy.close()
-        _drop_databases(database_urls)
+        drop_databases(database_urls)
         raise
     return Rig(
         system,

@@ -17,19 +17,22 @@ from .layout import ManageError
 
 DEFAULT_TEST_URL = "postgresql://postgres@127.0.0.1:5432"
 
-# Runs inside the venv: argv[1] is a JSON list of [maintenance_url, dbname].
-_CREATE_SCRIPT = """
+# Runs inside the venv: argv[1] is a JSON list of [maintenance_url, dbname],
+# argv[2] "keep" (create if missing), "fresh" (drop, then create) or "drop".
+_SCRIPT = """
 import json, sys
 import psycopg2
 from psycopg2 import errors, sql
-fresh = sys.argv[2] == "fresh"
+mode = sys.argv[2]
 for url, name in json.loads(sys.argv[1]):
     conn = psycopg2.connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
-        if fresh:
+        if mode in ("fresh", "drop"):
             drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
             cur.execute(drop.format(sql.Identifier(name)))
+        if mode == "drop":
+            continue
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cur.fetchone() is None:
             try:
@@ -82,11 +85,20 @@ def _maintenance_target(url: str) -> tuple[str, str]:
 
 def ensure_databases(python: Path, urls: Mapping[str, str], *, fresh: bool = False) -> None:
     """Create the PostgreSQL databases among urls (drop them first if fresh)."""
+    _run(python, urls, "fresh" if fresh else "keep", "create")
+
+
+def drop_databases(python: Path, urls: Mapping[str, str] | None) -> None:
+    """Drop the PostgreSQL databases among urls (scratch ones, whose processes are gone)."""
+    _run(python, urls or {}, "drop", "drop")
+
+
+def _run(python: Path, urls: Mapping[str, str], mode: str, verb: str) -> None:
     targets = [_maintenance_target(url) for url in urls.values() if is_postgres(url)]
     if not targets:
         return
     result = subprocess.run(
-        [str(python), "-c", _CREATE_SCRIPT, json.dumps(targets), "fresh" if fresh else "keep"],
+        [str(python), "-c", _SCRIPT, json.dumps(targets), mode],
         capture_output=True,
         text=True,
         check=False,
@@ -94,4 +106,4 @@ def ensure_databases(python: Path, urls: Mapping[str, str], *, fresh: bool = Fal
     if result.stdout.strip():
         print(result.stdout.strip(), flush=True)
     if result.returncode != 0:
-        raise ManageError(f"could not create the PostgreSQL databases:\n{result.stderr.strip()}")
+        raise ManageError(f"could not {verb} the PostgreSQL databases:\n{result.stderr.strip()}")
