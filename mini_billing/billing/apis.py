@@ -9,8 +9,8 @@ from billing.models import Operation
 from billing.selectors import (
     RECENT_OPERATIONS,
     account_get,
-    account_get_for_operation,
     account_get_with_recent_operations,
+    account_username_for_operation,
     operation_list,
 )
 from billing.services import account_create, operation_perform
@@ -241,11 +241,11 @@ class OperateApi(APIView):
         data = serializer.validated_data
         if data["type"] == Operation.Type.PAYMENT and not request.user.is_internal:
             raise PermissionDenied("Only internal callers make payments")
-        account = account_get_for_operation(
+        username = account_username_for_operation(
             caller=request.user, username=(data.get("account") or {}).get("username")
         )
         operation, _created = operation_perform(
-            account=account,
+            username=username,
             operation_type=data["type"],
             amount=data["amount"],
             order_id=data.get("order_id"),

@@ -47,8 +47,10 @@ def account_get_with_recent_operations(*, username: str, limit: int = RECENT_OPE
     return account
 
 
-def account_get_for_operation(*, caller: GatewayUser, username: str | None) -> Account:
-    """The account ``caller`` may move money on: their own, or the one they name.
+def account_username_for_operation(*, caller: GatewayUser, username: str | None) -> str:
+    """The user whose account ``caller`` may move money on: their own, or the one they name.
+
+    Whether that account exists is for the money move to find (AccountNotFound).
 
     Naming another user's account is a 403 for end users, whether that account
     exists or not (so it reveals nothing); admins and internal callers, who may
@@ -62,7 +64,7 @@ def account_get_for_operation(*, caller: GatewayUser, username: str | None) -> A
         )
     if not can_see(caller, target):
         raise PermissionDenied("You may only operate on your own account")
-    return account_get(username=target)
+    return target
 
 
 def operation_list(

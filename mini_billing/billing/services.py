@@ -8,12 +8,18 @@ committed balance while holding the row lock, so no read-then-write race exists.
 """
 
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from billing.errors import BalanceLimitExceeded, InsufficientFunds, PaymentExists
+from billing.errors import (
+    AccountNotFound,
+    BalanceLimitExceeded,
+    InsufficientFunds,
+    PaymentExists,
+)
 from billing.models import MAX_BALANCE, ZERO, Account, Operation
 from billing.selectors import payment_for_order
 from mini_common import metrics
@@ -36,89 +42,97 @@ def account_create(*, username: str) -> tuple[Account, bool]:
 
 
 def operation_perform(
-    *, account: Account, operation_type: str, amount: Decimal, order_id: int | None = None
+    *, username: str, operation_type: str, amount: Decimal, order_id: int | None = None
 ) -> tuple[Operation, bool]:
-    """Move money on ``account``; returns the operation and whether it was created now.
+    """Move money on ``username``'s account; returns the operation and whether it was created now.
 
     A PAYMENT for an order that is already paid returns that payment (``created``
     False) when it is the same payment (same account, same amount), else raises
-    PaymentExists. Raises InsufficientFunds (nothing changed) for a debit above
-    the balance and BalanceLimitExceeded for a deposit past the column's limit.
+    PaymentExists. Raises AccountNotFound, InsufficientFunds (nothing changed)
+    for a debit above the balance and BalanceLimitExceeded for a deposit past
+    the column's limit.
     """
     if operation_type == Operation.Type.DEPOSIT:
-        return _credit(account=account, amount=amount), True
+        return _credit(username=username, amount=amount), True
     if operation_type == Operation.Type.WITHDRAWAL:
-        return _debit(account=account, operation_type=operation_type, amount=amount), True
+        return _debit(username=username, operation_type=operation_type, amount=amount), True
     if operation_type == Operation.Type.PAYMENT:
         if order_id is None:
             raise ValueError("A PAYMENT needs an order_id")
-        return _pay(account=account, amount=amount, order_id=order_id)
+        return _pay(username=username, amount=amount, order_id=order_id)
     raise ValueError(f"Unknown operation type {operation_type!r}")
 
 
-def _credit(*, account: Account, amount: Decimal) -> Operation:
+def _credit(*, username: str, amount: Decimal) -> Operation:
     with atomic_step():
-        balance = _balance_moved(
-            account=account, by=amount, lowest=ZERO, highest=MAX_BALANCE - amount
+        moved = _balance_moved(
+            username=username, by=amount, lowest=ZERO, highest=MAX_BALANCE - amount
         )
-        if balance is not None:
-            return _record(
-                account=account,
-                operation_type=Operation.Type.DEPOSIT,
-                amount=amount,
-                balance=balance,
-            )
+        if moved is not None:
+            return _record(moved, operation_type=Operation.Type.DEPOSIT, amount=amount)
     # Raised outside the block: nothing was written, and a caller's transaction stays usable.
+    _account_must_exist(username)
     raise BalanceLimitExceeded(f"A deposit of {amount} would take the balance past {MAX_BALANCE}")
 
 
 def _debit(
-    *, account: Account, operation_type: str, amount: Decimal, order_id: int | None = None
+    *, username: str, operation_type: str, amount: Decimal, order_id: int | None = None
 ) -> Operation:
     with atomic_step():
-        balance = _balance_moved(account=account, by=-amount, lowest=amount, highest=MAX_BALANCE)
-        if balance is not None:
-            return _record(
-                account=account,
-                operation_type=operation_type,
-                amount=amount,
-                balance=balance,
-                order_id=order_id,
-            )
+        moved = _balance_moved(username=username, by=-amount, lowest=amount, highest=MAX_BALANCE)
+        if moved is not None:
+            return _record(moved, operation_type=operation_type, amount=amount, order_id=order_id)
+    _account_must_exist(username)
     metrics.billing_operation_observed(operation_type, "insufficient_funds")
     raise InsufficientFunds(f"The balance does not cover {amount}")
 
 
+def _account_must_exist(username: str) -> None:
+    """Why a conditional UPDATE moved nothing: no account at all, or its condition."""
+    if not Account.objects.filter(username=username).exists():
+        raise AccountNotFound(f"No account for {username!r}")
+
+
+@dataclass(frozen=True)
+class _Moved:
+    account_id: int
+    username: str
+    balance: Decimal
+
+
 def _balance_moved(
-    *, account: Account, by: Decimal, lowest: Decimal, highest: Decimal
-) -> Decimal | None:
+    *, username: str, by: Decimal, lowest: Decimal, highest: Decimal
+) -> _Moved | None:
     """Add ``by`` to the balance if it lies within [lowest, highest]; the new balance, or None.
 
-    One conditional UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35): the
-    database checks the condition against the latest committed balance while
-    it holds the row lock, and answers the balance it wrote, with no read
-    after it. The ORM's update() cannot return values, hence the SQL.
+    One conditional UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35), found by
+    the unique username, with no read before it (None: no account, or the
+    condition failed): the database checks the condition against the latest
+    committed balance while it holds the row lock, and answers the account and
+    the balance it wrote. The ORM's update() cannot return values, hence the SQL.
     """
     table = connection.ops.quote_name(Account._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET balance = ROUND(balance + %s, 2), updated_at = %s "  # noqa: S608
-            "WHERE id = %s AND balance >= %s AND balance <= %s RETURNING balance",
-            [by, timezone.now(), account.pk, lowest, highest],
+            "WHERE username = %s AND balance >= %s AND balance <= %s RETURNING id, balance",
+            [by, timezone.now(), username, lowest, highest],
         )
         row = cursor.fetchone()
+    if row is None:
+        return None
     # ROUND keeps SQLite's binary-float column at the float nearest each 2-place
     # value (exact on PostgreSQL anyway), and SQLite answers that float: back to cents.
-    return None if row is None else Decimal(str(row[0])).quantize(CENT)
+    return _Moved(row[0], username, Decimal(str(row[1])).quantize(CENT))
 
 
-def _pay(*, account: Account, amount: Decimal, order_id: int) -> tuple[Operation, bool]:
+def _pay(*, username: str, amount: Decimal, order_id: int) -> tuple[Operation, bool]:
     # No look-up first: the partial unique constraint on an order's PAYMENT decides.
     # A repeated request (rare: its Idempotency-Key replays the first answer) has
     # its debit rolled back with the refused insert, and finds the recorded payment.
     try:
         return _debit(
-            account=account,
+            username=username,
             operation_type=Operation.Type.PAYMENT,
             amount=amount,
             order_id=order_id,
@@ -131,7 +145,7 @@ def _pay(*, account: Account, amount: Decimal, order_id: int) -> tuple[Operation
         existing = payment_for_order(order_id=order_id)
         if existing is None:
             raise
-    if existing.account_id != account.pk or existing.amount != amount:
+    if existing.account.username != username or existing.amount != amount:
         raise PaymentExists(
             f"Order {order_id} is already paid by another payment", extra={"orderId": order_id}
         )
@@ -139,29 +153,23 @@ def _pay(*, account: Account, amount: Decimal, order_id: int) -> tuple[Operation
 
 
 def _record(
-    *,
-    account: Account,
-    operation_type: str,
-    amount: Decimal,
-    balance: Decimal,
-    order_id: int | None = None,
+    moved: _Moved, *, operation_type: str, amount: Decimal, order_id: int | None = None
 ) -> Operation:
-    # In the transaction that moved the balance to ``balance``, holding the row lock.
+    # In the transaction that moved the balance, holding the row lock.
     operation = Operation.objects.create(
-        account=account,
+        account_id=moved.account_id,
         type=operation_type,
         amount=amount,
-        balance_after=balance,
+        balance_after=moved.balance,
         order_id=order_id,
     )
-    account.balance = balance
     metrics.billing_operation_observed(operation_type)
     logger.info(
         "%s %s on account %s, balance now %s",
         operation_type,
         amount,
-        account.username,
-        balance,
+        moved.username,
+        moved.balance,
         extra={"operation_id": operation.pk, "order_id": order_id},
     )
     return operation

@@ -3,6 +3,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mini_common import metrics
 from mini_common.errors import PermissionDenied
 from mini_common.failfast import fail_fast
 from mini_common.fields import (
@@ -13,7 +14,7 @@ from mini_common.fields import (
     UsernameField,
 )
 from mini_common.idempotency import HEADER as IDEMPOTENCY_HEADER
-from mini_common.idempotency import idempotent
+from mini_common.idempotency import REPLAYED_HEADER, validate_key
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
 from orders.models import MAX_POSITIONS, MAX_PRODUCT_ID, MAX_QUANTITY, SHOP_ID_MAX_LENGTH, Order
@@ -127,21 +128,28 @@ class OrderApi(APIView):
         description=CREATE_DESCRIPTION,
     )
     @fail_fast(BILLING)
-    @idempotent
     def post(self, request):
+        # The order row is the key's record (orders.services): no separate one.
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None:
+            validate_key(key)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if data["username"] is not None and data["username"] != request.user.username:
             raise PermissionDenied("username must be the caller's own")
-        order = order_place(
+        order, replayed = order_place(
             username=request.user.username,
             positions=data["positions"],
             total_cost=data["total_cost"],
             shop_id=data["shop_id"],
-            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
+            idempotency_key=key,
         )
-        return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+        response = Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+        if replayed:
+            response[REPLAYED_HEADER] = "true"
+            metrics.idempotent_replay_observed(request)
+        return response
 
     @extend_schema(
         operation_id="order_list",

@@ -15,7 +15,8 @@ class Order(models.Model):
 
     ``status`` records the payment step (NEW until mini_billing answered);
     ``notified_status`` the notification step: the status whose notification
-    mini_notif accepted, blank until then.
+    mini_notif accepted, blank until then. With ``idempotency_key`` and
+    ``locked_until`` the row is also the record of the client's key.
     """
 
     class Status(models.TextChoices):
@@ -32,6 +33,9 @@ class Order(models.Model):
     idempotency_key = models.CharField(max_length=255, blank=True)
     payment_operation_id = models.CharField(max_length=64, blank=True)
     notified_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    # The lease of the request working on the order: until then a retry with the
+    # same key gets 409 and reconcile leaves the order alone. Null when no one is.
+    locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

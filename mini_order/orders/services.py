@@ -1,16 +1,21 @@
 """Writes: placing an order and finishing it, one atomic phase per remote step.
 
-1. The order is committed NEW, with the client's Idempotency-Key: a retry of
-   the same request resumes this order instead of creating another.
-2. mini_billing takes the payment (key ``order-<id>-payment``: at most once);
-   the outcome is committed with a conditional UPDATE from NEW.
-3. Once the final status is committed, mini_notif gets the notification (key
-   ``order-<id>-notification-<status>``: never twice) and ``notified_status``
-   records it.
+1. The order is committed NEW with the client's Idempotency-Key and a lease
+   (``locked_until``) held by this request. The order row is the key's record:
+   a retry of the same request resumes this order instead of creating another,
+   and while the lease is live it gets 409 ``request_in_progress``.
+2. mini_billing takes the payment (key ``order-<id>-payment``: at most once).
+3. mini_notif gets the notification the outcome owes (key
+   ``order-<id>-notification-<status>``: never twice). Then one conditional
+   UPDATE from NEW commits the final status, the delivery (``notified_status``)
+   and the end of the lease, as the ADR orders it: notify, then set PAID.
 
+Nothing local is written between the two remote calls: the recovery point of
+the payment is mini_billing's record of it, under a key derived from the order.
 A crash or an unavailable service between two phases leaves a state that a
-retry of the request or ``reconcile`` finishes. A failed notification never
-undoes a payment.
+retry of the request or ``reconcile`` finishes (a NEW order whose payment
+billing has is made PAID and notified; the same notification key makes the
+second delivery a replay). A failed notification never undoes a payment.
 """
 
 import logging
@@ -21,13 +26,18 @@ from enum import StrEnum
 from typing import TypedDict
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from mini_common import metrics
 from mini_common.conf import mini_setting
 from mini_common.db import update_if_unchanged
-from mini_common.errors import DependencyUnavailable, IdempotencyKeyReused, ValidationFailed
+from mini_common.errors import (
+    DependencyUnavailable,
+    IdempotencyKeyReused,
+    RequestInProgress,
+    ValidationFailed,
+)
 from mini_common.money import MAX_AMOUNT, money_json
 from orders import remote
 from orders.contacts import contact_get
@@ -102,6 +112,10 @@ def _same_order(order: Order, *, shop_id: str, total_cost: Decimal, positions) -
     return order.shop_id == shop_id and order.total_cost == total_cost and stored == wanted
 
 
+def _lease_from(now: datetime) -> datetime:
+    return now + timedelta(seconds=mini_setting("IDEMPOTENCY_LEASE"))
+
+
 def order_create(
     *,
     username: str,
@@ -109,13 +123,25 @@ def order_create(
     total_cost: Decimal,
     shop_id: str | None = None,
     idempotency_key: str | None = None,
-) -> Order:
-    """Commit a NEW order with its positions, or return the order this key already created."""
+) -> tuple[Order, bool]:
+    """Commit a NEW order held by this request, or take over the order this key created.
+
+    Returns the order and whether this call created it. An order found by its
+    key is this request's again (its lease renewed) when work is left on it;
+    one that is final and notified is only answered.
+    """
     wanted = {"shop_id": shop_id or "", "total_cost": total_cost, "positions": positions}
     scope = {"username": username, "idempotency_key": idempotency_key or ""}
+    now = timezone.now()
     try:
         with transaction.atomic():
-            order = Order.objects.create(**scope, shop_id=wanted["shop_id"], total_cost=total_cost)
+            order = Order.objects.create(
+                **scope,
+                shop_id=wanted["shop_id"],
+                total_cost=total_cost,
+                locked_until=_lease_from(now),
+                created_at=now,
+            )
             order.position_list = OrderPosition.objects.bulk_create(
                 OrderPosition(order=order, **position) for position in positions
             )
@@ -129,28 +155,52 @@ def order_create(
         )
         if existing is None:
             raise
-        return _resumed(existing, **wanted)
+        return _resumed(existing, now=now, **wanted), False
     metrics.order_status_observed(Status.NEW)
-    return order
+    return order, True
 
 
-def _resumed(order: Order, **wanted) -> Order:
+def _resumed(order: Order, *, now: datetime, **wanted) -> Order:
     if not _same_order(order, **wanted):
         raise IdempotencyKeyReused(
             f"This Idempotency-Key belongs to order {order.pk}, which has other contents"
         )
+    if order.locked_until is not None and order.locked_until > now:
+        raise RequestInProgress("The first request with this key has not finished yet")
+    if order.status == Status.NEW or _notification_owed(order):
+        # Take the order over, unless a concurrent retry does so first.
+        if not update_if_unchanged(
+            order, where={"locked_until": order.locked_until}, locked_until=_lease_from(now)
+        ):
+            raise RequestInProgress("Another request with this key took the order over")
     logger.info("resuming order %s (%s)", order.pk, order.status, extra={"order_id": order.pk})
     return order
+
+
+def _lease_released(order: Order) -> None:
+    """End this request's lease on an order it leaves unfinished, so a retry may resume it."""
+    if order.locked_until is None:
+        return
+    try:
+        update_if_unchanged(order, where={"locked_until": order.locked_until}, locked_until=None)
+    except DatabaseError:
+        logger.warning("order %s: lease not released, it expires by itself", order.pk)
 
 
 def _transition(order: Order, *, to: str, sources: Sequence[str], **fields) -> bool:
     """Move the order from one of ``sources`` to ``to``; False when another actor moved it first.
 
-    ``order`` is brought up to date in place: from the values written when the
-    move happened, from the database when another actor's move won.
+    The move ends any lease on the order. ``order`` is brought up to date in
+    place: from the values written when the move happened, from the database
+    when another actor's move won.
     """
     moved = update_if_unchanged(
-        order, where={"status__in": sources}, status=to, updated_at=timezone.now(), **fields
+        order,
+        where={"status__in": sources},
+        status=to,
+        updated_at=timezone.now(),
+        locked_until=None,
+        **fields,
     )
     if moved:
         metrics.order_status_observed(to)
@@ -164,14 +214,13 @@ class Settlement(StrEnum):
     UNCHANGED = "UNCHANGED"  # another request or run settled it first
 
 
-def _order_mark_paid(order: Order, *, operation_id: str) -> bool:
-    if _transition(order, to=Status.PAID, sources=[Status.NEW], payment_operation_id=operation_id):
+def _order_mark_paid(order: Order, *, operation_id: str, **fields) -> bool:
+    fields["payment_operation_id"] = operation_id
+    if _transition(order, to=Status.PAID, sources=[Status.NEW], **fields):
         return True
     # mini_billing's word is final: money that was taken makes the order PAID, even
     # one cancelled meanwhile (never money taken without PAID).
-    if _transition(
-        order, to=Status.PAID, sources=[Status.CANCELLED], payment_operation_id=operation_id
-    ):
+    if _transition(order, to=Status.PAID, sources=[Status.CANCELLED], **fields):
         logger.error("order %s was cancelled but its payment happened: now PAID", order.pk)
         return True
     return False
@@ -198,9 +247,11 @@ def order_settle_from_billing(*, order: Order, cancel_unpaid: bool) -> Settlemen
 
 
 def order_pay(*, order: Order, now: datetime | None = None) -> Order:
-    """Phase 2: take the payment of a NEW order; the order comes back with its new status.
+    """Phases 2 and 3: take the payment of a NEW order and notify its outcome, then commit both.
 
-    Raises DependencyUnavailable (the order stays NEW) and PaymentRejected (CANCELLED).
+    One UPDATE from NEW writes the final status, the delivery and the end of
+    the lease. The order comes back with its new status. Raises
+    DependencyUnavailable (the order stays NEW) and PaymentRejected (CANCELLED).
     """
     if order.status != Status.NEW:
         return order
@@ -214,45 +265,49 @@ def order_pay(*, order: Order, now: datetime | None = None) -> Order:
         amount=order.total_cost,
         idempotency_key=payment_key(order.pk),
     )
-    if payment.outcome == remote.PaymentOutcome.PAID:
-        _order_mark_paid(order, operation_id=payment.operation_id)
-        return order
-    if payment.outcome == remote.PaymentOutcome.DECLINED:
-        _transition(order, to=Status.INSUFFICIENT_FUNDS, sources=[Status.NEW])
-        return order
-    # Billing refused the request itself (e.g. the user has no account): nothing was taken.
-    _transition(order, to=Status.CANCELLED, sources=[Status.NEW])
-    if order.status != Status.CANCELLED:  # settled meanwhile by a concurrent reconcile
-        return order
-    raise PaymentRejected(
-        payment.detail or "The billing service refused the payment",
-        extra={"orderId": order.pk, "billingCode": payment.code},
-    )
+    if payment.outcome == remote.PaymentOutcome.REJECTED:
+        # Billing refused the request itself (e.g. the user has no account): nothing was taken.
+        _transition(order, to=Status.CANCELLED, sources=[Status.NEW])
+        if order.status != Status.CANCELLED:  # settled meanwhile by a concurrent reconcile
+            return order
+        raise PaymentRejected(
+            payment.detail or "The billing service refused the payment",
+            extra={"orderId": order.pk, "billingCode": payment.code},
+        )
+    paid = payment.outcome == remote.PaymentOutcome.PAID
+    status = Status.PAID if paid else Status.INSUFFICIENT_FUNDS
+    delivered = _notification_deliver(order, status=status) == Delivery.DELIVERED
+    notified = {"notified_status": status} if delivered else {}
+    if paid:
+        _order_mark_paid(order, operation_id=payment.operation_id, **notified)
+    else:
+        _transition(order, to=status, sources=[Status.NEW], **notified)
+    return order
 
 
-def _notification_text(order: Order) -> str:
+def _notification_text(order: Order, status: str) -> str:
     amount = f"{order.total_cost:.2f}"
-    if order.status == Status.PAID:
+    if status == Status.PAID:
         return f"Your order #{order.pk} is paid: {amount} was charged to your account."
     return f"Your order #{order.pk} could not be paid: your balance is too low for {amount}."
 
 
-def order_notify(*, order: Order) -> Delivery:
-    """Phase 3: deliver the notification the order's committed final status owes, once."""
-    status = order.status
-    notification_type = NOTIFICATION_TYPES.get(status)
-    if notification_type is None or order.notified_status == status:
-        return Delivery.NOT_DUE
+def _notification_owed(order: Order) -> bool:
+    return order.status in NOTIFICATION_TYPES and order.notified_status != order.status
+
+
+def _notification_deliver(order: Order, *, status: str) -> Delivery:
+    """Have mini_notif send the notification that ``status`` owes; writes nothing here."""
     try:
         contact = contact_get(username=order.username)
         if not contact:
             logger.warning("order %s: %s has no contact data", order.pk, order.username)
             return Delivery.UNDELIVERABLE
         delivered = remote.notification_send(
-            notification_type=notification_type,
+            notification_type=NOTIFICATION_TYPES[status],
             order_id=order.pk,
             username=order.username,
-            text=_notification_text(order),
+            text=_notification_text(order, status),
             contact=contact,
             idempotency_key=notification_key(order.pk, status),
         )
@@ -264,11 +319,25 @@ def order_notify(*, order: Order) -> Delivery:
             extra={"order_id": order.pk},
         )
         return Delivery.UNAVAILABLE
-    if not delivered:
-        return Delivery.UNDELIVERABLE
-    Order.objects.filter(pk=order.pk, status=status).update(notified_status=status)
-    order.notified_status = status
-    return Delivery.DELIVERED
+    return Delivery.DELIVERED if delivered else Delivery.UNDELIVERABLE
+
+
+def order_notify(*, order: Order) -> Delivery:
+    """Phase 3 alone: deliver the notification a final order still owes, once.
+
+    Records the delivery and ends any lease on the order.
+    """
+    if not _notification_owed(order):
+        return Delivery.NOT_DUE
+    status = order.status
+    delivery = _notification_deliver(order, status=status)
+    if delivery == Delivery.DELIVERED:
+        update_if_unchanged(
+            order, where={"status": status}, notified_status=status, locked_until=None
+        )
+    else:
+        _lease_released(order)
+    return delivery
 
 
 def order_place(
@@ -278,22 +347,28 @@ def order_place(
     total_cost: Decimal | None = None,
     shop_id: str | None = None,
     idempotency_key: str | None = None,
-) -> Order:
+) -> tuple[Order, bool]:
     """Create the order, take its payment and notify the user; the order has its final status.
 
-    Raises DependencyUnavailable with the order id when mini_billing cannot answer
-    (the order stays NEW: the same request with the same Idempotency-Key resumes it).
+    Returns the order and whether it is a replay: the key's order was already
+    final when this request found it. Raises DependencyUnavailable with the
+    order id when mini_billing cannot answer (the order stays NEW: the same
+    request with the same Idempotency-Key resumes it).
     """
     total = order_total_resolve(positions=positions, total_cost=total_cost)
-    order = order_create(
+    order, created = order_create(
         username=username,
         positions=positions,
         total_cost=total,
         shop_id=shop_id,
         idempotency_key=idempotency_key,
     )
+    replayed = not created and order.status != Status.NEW
     try:
-        order = order_pay(order=order)
+        if order.status == Status.NEW:
+            order_pay(order=order)
+        else:
+            order_notify(order=order)
     except DependencyUnavailable as exc:
         raise DependencyUnavailable(
             exc.service,
@@ -301,11 +376,12 @@ def order_place(
             retry_after=exc.retry_after,
             extra={"orderId": order.pk},
         ) from exc
+    finally:
+        _lease_released(order)  # no statement when the final UPDATE ended it
     if order.status == Status.CANCELLED:
         raise OrderCancelled(
             f"Order {order.pk} was cancelled without payment. "
             "Place a new order with a new Idempotency-Key.",
             extra={"orderId": order.pk},
         )
-    order_notify(order=order)
-    return order
+    return order, replayed

@@ -19,5 +19,7 @@ class AccountFactory(factory.django.DjangoModelFactory):
     def deposit(account, create, amount, **kwargs):  # noqa: N805 - factory_boy's signature
         if create and amount:
             operation_perform(
-                account=account, operation_type=Operation.Type.DEPOSIT, amount=Decimal(amount)
+                username=account.username,
+                operation_type=Operation.Type.DEPOSIT,
+                amount=Decimal(amount),
             )

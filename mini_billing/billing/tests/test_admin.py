@@ -14,7 +14,9 @@ ADMIN = "/admin/billing/billing"
 @pytest.fixture
 def account():
     account = AccountFactory(username="alice", deposit="100")
-    operation_perform(account=account, operation_type="PAYMENT", amount=Decimal(5), order_id=77)
+    operation_perform(
+        username=account.username, operation_type="PAYMENT", amount=Decimal(5), order_id=77
+    )
     return account
 
 

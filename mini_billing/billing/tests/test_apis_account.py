@@ -16,7 +16,7 @@ OPERATIONS = "/billing/account/operations"
 
 def add_operations(account: Account, count: int) -> None:
     for _ in range(count):
-        operation_perform(account=account, operation_type="DEPOSIT", amount=Decimal("1"))
+        operation_perform(username=account.username, operation_type="DEPOSIT", amount=Decimal("1"))
 
 
 # --- /account/new --------------------------------------------------------------------------
@@ -157,8 +157,12 @@ def test_page_size_is_capped_at_100(make_user_client):
 
 def test_operations_filter_by_order_id(make_user_client, make_service_client):
     account = AccountFactory(username="alice", deposit="100")
-    operation_perform(account=account, operation_type="PAYMENT", amount=Decimal(10), order_id=7)
-    operation_perform(account=account, operation_type="PAYMENT", amount=Decimal(20), order_id=8)
+    operation_perform(
+        username=account.username, operation_type="PAYMENT", amount=Decimal(10), order_id=7
+    )
+    operation_perform(
+        username=account.username, operation_type="PAYMENT", amount=Decimal(20), order_id=8
+    )
     body = make_service_client("mini_order", "alice").get(OPERATIONS, {"orderId": 7}).json()
     assert body["count"] == 1
     assert body["results"][0]["orderId"] == 7
@@ -169,7 +173,7 @@ def test_operations_filter_by_order_id(make_user_client, make_service_client):
 
 def test_operations_filter_by_type_case_insensitively(make_user_client):
     account = AccountFactory(username="alice", deposit="100")
-    operation_perform(account=account, operation_type="WITHDRAWAL", amount=Decimal(1))
+    operation_perform(username=account.username, operation_type="WITHDRAWAL", amount=Decimal(1))
     body = make_user_client("alice").get(OPERATIONS, {"type": "withdrawal"}).json()
     assert [op["type"] for op in body["results"]] == ["WITHDRAWAL"]
 
@@ -197,7 +201,9 @@ def test_operations_bad_filters_are_400(make_user_client, params, field):
 def test_operations_of_other_users_are_invisible(make_user_client):
     AccountFactory(username="alice", deposit="1")
     bob = AccountFactory(username="bob", deposit="2")
-    operation_perform(account=bob, operation_type="PAYMENT", amount=Decimal(1), order_id=5)
+    operation_perform(
+        username=bob.username, operation_type="PAYMENT", amount=Decimal(1), order_id=5
+    )
     assert make_user_client("alice").get(OPERATIONS, {"orderId": 5}).json()["count"] == 0
 
 

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from billing.models import Account, Operation
 from billing.tests.factories import AccountFactory
@@ -84,10 +85,12 @@ def test_deposit_past_the_balance_limit_is_422(as_alice):
     assert balance_of("alice") == Decimal("9999999000.00")
 
 
-def test_missing_account_is_404(as_alice):
-    response = as_alice.post(OPERATE, {"type": "DEPOSIT", "amount": 1}, format="json")
+@pytest.mark.parametrize("operation_type", ["DEPOSIT", "WITHDRAWAL"])
+def test_missing_account_is_404(as_alice, operation_type):
+    response = as_alice.post(OPERATE, {"type": operation_type, "amount": 1}, format="json")
     assert response.status_code == 404
     assert response.json()["code"] == "account_not_found"
+    assert not Operation.objects.exists()
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -214,6 +217,32 @@ def test_internal_payment(alice, order_service):
     assert response.json()["orderId"] == 17
     assert response.json()["balance"] == 59.5
     assert balance_of("alice") == Decimal("59.50")
+
+
+def test_payment_from_a_missing_account_is_404(make_service_client):
+    body = {"type": "PAYMENT", "amount": 1, "orderId": 4}
+    response = make_service_client("mini_order", "nobody").post(OPERATE, body, format="json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "account_not_found"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_costs_four_statements(alice, order_service):
+    # The hot path's database work, pinned so that an added round trip shows
+    # up here: the key's claim, the balance moved (found by username, no read
+    # first), the operation, the stored answer. (Transaction control not counted.)
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql.split()[0].upper())
+        return execute(sql, params, many, context)
+
+    body = {"type": "PAYMENT", "amount": 5, "orderId": 21}
+    with connection.execute_wrapper(record):
+        response = order_service.post(OPERATE, body, format="json", HTTP_IDEMPOTENCY_KEY="k-21")
+    assert response.status_code == 200
+    data = [verb for verb in statements if verb not in {"BEGIN", "SAVEPOINT", "RELEASE"}]
+    assert data == ["INSERT", "UPDATE", "INSERT", "UPDATE"]
 
 
 def test_internal_caller_may_name_the_account_instead_of_x_username(alice, make_service_client):

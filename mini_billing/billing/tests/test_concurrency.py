@@ -26,7 +26,10 @@ THREADS = 20
 def perform(username: str, operation_type: str, amount: str, order_id: int | None = None):
     account = Account.objects.get(username=username)
     operation, _created = operation_perform(
-        account=account, operation_type=operation_type, amount=Decimal(amount), order_id=order_id
+        username=account.username,
+        operation_type=operation_type,
+        amount=Decimal(amount),
+        order_id=order_id,
     )
     return operation
 

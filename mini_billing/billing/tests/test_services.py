@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db
 
 def perform(account, operation_type, amount, order_id=None):
     return operation_perform(
-        account=account, operation_type=operation_type, amount=Decimal(amount), order_id=order_id
+        username=account.username,
+        operation_type=operation_type,
+        amount=Decimal(amount),
+        order_id=order_id,
     )
 
 

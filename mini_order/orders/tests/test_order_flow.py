@@ -8,7 +8,6 @@ from django.db import connection
 from django.utils import timezone
 
 from mini_common.errors import DependencyUnavailable
-from mini_common.models import IdempotencyRecord
 from orders.models import Order
 from orders.reconcile import orders_reconcile
 from orders.remote import Contact, Payment, PaymentOutcome
@@ -114,7 +113,6 @@ def test_open_billing_circuit_refuses_the_order_before_saving_anything(
     assert refused.json()["code"] == "dependency_unavailable"
     assert "orderId" not in refused.json()
     assert not Order.objects.exists()
-    assert not IdempotencyRecord.objects.exists()
     assert fake_remote.calls == []
 
     monkeypatch.setattr("mini_common.failfast.seconds_open", lambda name: 0.0)
@@ -122,10 +120,11 @@ def test_open_billing_circuit_refuses_the_order_before_saving_anything(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_new_order_costs_six_statements(alice, fake_remote):
+def test_a_new_order_costs_three_statements(alice, fake_remote):
     # The hot path's database work, pinned so that a change which adds a round
-    # trip shows up here: claim the key, the order and its positions, PAID,
-    # notified, the stored answer. (Transaction control is not counted.)
+    # trip shows up here: the order (its own key record) and its positions,
+    # then PAID, notified and the lease's end in one UPDATE. (Transaction
+    # control is not counted.)
     statements = []
 
     def record(execute, sql, params, many, context):
@@ -135,7 +134,7 @@ def test_a_new_order_costs_six_statements(alice, fake_remote):
     with connection.execute_wrapper(record):
         assert place(alice).status_code == 201
     data = [verb for verb in statements if verb not in {"BEGIN", "SAVEPOINT", "RELEASE"}]
-    assert data == ["INSERT", "INSERT", "INSERT", "UPDATE", "UPDATE", "UPDATE"]
+    assert data == ["INSERT", "INSERT", "UPDATE"]
 
 
 def test_retry_with_the_same_key_and_another_body_is_refused(alice, fake_remote):
@@ -159,10 +158,69 @@ def test_completed_request_is_replayed_without_side_effects(alice, fake_remote):
     first = place(alice)
     again = place(alice)
     assert (first.status_code, again.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in first
     assert again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert len(fake_remote.called("payment_take")) == 1
     assert len(fake_remote.called("notification_send")) == 1
+
+
+def test_a_finished_request_leaves_no_lease(alice, fake_remote):
+    place(alice)
+    assert Order.objects.get().locked_until is None
+
+
+def hold_lease(seconds: float) -> None:
+    """As while the request that created the order is still working on it."""
+    Order.objects.update(locked_until=timezone.now() + timedelta(seconds=seconds))
+
+
+def test_same_key_while_the_first_request_works_is_a_409(alice, fake_remote):
+    fake_remote.payment = DependencyUnavailable("billing")
+    place(alice)
+    hold_lease(60)
+    fake_remote.payment = Payment(PaymentOutcome.PAID, operation_id="op-8")
+
+    response = place(alice)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "request_in_progress"
+    assert Order.objects.get().status == "NEW"
+    assert len(fake_remote.called("payment_take")) == 1  # only the first request's
+
+
+def test_a_lease_left_by_a_dead_request_expires_and_a_retry_finishes_the_order(alice, fake_remote):
+    fake_remote.payment = DependencyUnavailable("billing")
+    place(alice)
+    hold_lease(-1)  # its request died mid-way: the lease ran out
+    fake_remote.payment = Payment(PaymentOutcome.PAID, operation_id="op-9")
+
+    response = place(alice)
+
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response  # resumed, not replayed
+    order = Order.objects.get()
+    assert (order.status, order.notified_status, order.locked_until) == ("PAID", "PAID", None)
+
+
+def test_billing_unavailable_ends_the_lease_so_the_retry_may_resume_at_once(alice, fake_remote):
+    fake_remote.payment = DependencyUnavailable("billing")
+    place(alice)
+    assert Order.objects.get().locked_until is None
+
+
+def test_notification_is_sent_before_the_final_status_is_committed(alice, fake_remote, monkeypatch):
+    # The ADR's order: notify, then set PAID, in one UPDATE with the delivery.
+    statuses = []
+
+    def notification_send(**kwargs):
+        statuses.append(Order.objects.get(pk=kwargs["order_id"]).status)
+        return True
+
+    monkeypatch.setattr("orders.remote.notification_send", notification_send)
+    assert place(alice).json()["status"] == "PAID"
+    assert statuses == ["NEW"]
+    assert Order.objects.get().notified_status == "PAID"
 
 
 def test_same_key_for_two_users_makes_two_orders(make_user_client, fake_remote):
@@ -236,15 +294,9 @@ def test_payment_rejected_by_billing_cancels_the_order(alice, fake_remote):
     assert fake_remote.called("notification_send") == []
 
 
-def forget_idempotency_records():
-    """As after the records' TTL: only the order's own key remains."""
-    IdempotencyRecord.objects.all().delete()
-
-
 def test_retry_of_a_cancelled_order_is_a_409(alice, fake_remote):
     fake_remote.payment = Payment(PaymentOutcome.REJECTED, code="account_not_found")
     place(alice)
-    forget_idempotency_records()
 
     response = place(alice)
     assert response.status_code == 409
@@ -255,7 +307,6 @@ def test_retry_of_a_cancelled_order_is_a_409(alice, fake_remote):
 
 def test_retry_with_another_body_after_the_records_expired_is_refused(alice, fake_remote):
     place(alice)
-    forget_idempotency_records()
     other = {"orderPositions": [{"productId": 1, "price": 150, "quantity": 3}]}
     response = place(alice, other)
     assert response.status_code == 422
@@ -266,7 +317,6 @@ def test_retry_with_another_body_after_the_records_expired_is_refused(alice, fak
 def test_retry_of_a_final_order_delivers_the_owed_notification(alice, fake_remote):
     fake_remote.notification = DependencyUnavailable("notif")
     place(alice)
-    forget_idempotency_records()
     fake_remote.notification = True
 
     response = place(alice)
