@@ -34,7 +34,7 @@ class Order(models.Model):
     payment_operation_id = models.CharField(max_length=64, blank=True)
     notified_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     # The lease of the request working on the order: until then a retry with the
-    # same key gets 409 and reconcile leaves the order alone. Null when no one is.
+    # same key gets 409 request_in_progress. Null when no request is.
     locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

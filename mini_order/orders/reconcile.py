@@ -7,8 +7,10 @@
 2. Every PAID or INSUFFICIENT_FUNDS order whose notification is still owed gets
    it, under the same Idempotency-Key as the request used: never twice.
 
-Orders under a live lease (a request is working on them) are left alone. Safe
-to run at any time, any number of times, concurrently: each transition is
+A request's lease on an order (``locked_until``) does not hold the job back: it
+never takes money, and it cancels only orders past the retry window, which no
+request pays any more (``order_payment_deadline``). Safe to run at any time,
+any number of times, concurrently: each transition is
 a conditional UPDATE from the status that was read, so only one run makes it,
 and no database lock is held across a remote call. An order whose dependency
 is unavailable is skipped and counted; the next run takes it up again.
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from mini_common.errors import DependencyUnavailable
@@ -51,26 +53,19 @@ def orders_reconcile(*, now: datetime | None = None) -> ReconcileSummary:
     now = now or timezone.now()
     summary = ReconcileSummary()
     _settle_new_orders(now=now, summary=summary)
-    _notify_final_orders(now=now, summary=summary)
+    _notify_final_orders(summary=summary)
     if summary != ReconcileSummary():
         logger.info("reconcile: %s", summary)
     return summary
 
 
-def _unleased(now: datetime) -> Q:
-    """Orders no request is working on: a live lease means its request finishes it."""
-    return Q(locked_until__isnull=True) | Q(locked_until__lte=now)
-
-
 def _settle_new_orders(*, now: datetime, summary: ReconcileSummary) -> None:
     settled_before = now - timedelta(seconds=settings.ORDER_RECONCILE_MIN_AGE)
     abandoned_before = now - timedelta(seconds=settings.ORDER_RETRY_WINDOW)
-    candidates = Order.objects.filter(
-        _unleased(now), status=Status.NEW, created_at__lte=settled_before
-    )
+    candidates = Order.objects.filter(status=Status.NEW, created_at__lte=settled_before)
     # Ids first, then each order fresh: another run may have settled it meanwhile.
     for order_id in list(candidates.order_by("created_at").values_list("pk", flat=True)):
-        order = Order.objects.filter(_unleased(now), pk=order_id, status=Status.NEW).first()
+        order = Order.objects.filter(pk=order_id, status=Status.NEW).first()
         if order is None:
             continue
         try:
@@ -89,12 +84,12 @@ def _settle_new_orders(*, now: datetime, summary: ReconcileSummary) -> None:
             summary.unpaid += 1
 
 
-def _notify_final_orders(*, now: datetime, summary: ReconcileSummary) -> None:
+def _notify_final_orders(*, summary: ReconcileSummary) -> None:
     owed = Order.objects.filter(status__in=list(NOTIFICATION_TYPES)).exclude(
         notified_status=F("status")
     )
     for order_id in list(owed.order_by("created_at").values_list("pk", flat=True)):
-        order = Order.objects.filter(_unleased(now), pk=order_id).first()
+        order = Order.objects.filter(pk=order_id).first()
         if order is None:
             continue
         delivery = order_notify(order=order)
