@@ -102,7 +102,10 @@ def claim_key(*, username: str, method: str, path: str, key: str, fingerprint: s
 
 
 def release_key(*, scope: dict, response: Response) -> None:
-    """Store the final response, or free the key when the outcome is not final."""
+    """Store the final response, or free the key when the outcome is not final.
+
+    ``scope``: the key's scope, or ``{"pk": ...}`` of its record.
+    """
     records = IdempotencyRecord.objects.filter(**scope)
     status = response.status_code
     if status == 400:
@@ -165,7 +168,7 @@ def _run_atomically(view, request, view_method, args, kwargs, *, scope, fingerpr
     with request_transaction():
         try:
             # The first statement of the transaction: its failure leaves nothing to undo.
-            IdempotencyRecord.objects.create(
+            record = IdempotencyRecord.objects.create(
                 **scope,
                 fingerprint=fingerprint,
                 state=IdempotencyRecord.State.PROCESSING,
@@ -176,7 +179,7 @@ def _run_atomically(view, request, view_method, args, kwargs, *, scope, fingerpr
         response = _call_view(view, request, view_method, args, kwargs)
         if not _is_final(response):
             raise _Unstored(response)
-        release_key(scope=scope, response=response)
+        release_key(scope={"pk": record.pk}, response=response)  # by pk: a cheaper query
     return response
 
 

@@ -44,6 +44,8 @@ DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 DEFAULT_SCHEDULE_DELAY_MS = 500
 
 _provider: TracerProvider | None = None
+# mini_common's own tracer, made once: get_tracer() builds a new one per call.
+_tracer: trace.Tracer | None = None
 
 
 def _hex(value: int, width: int) -> str:
@@ -169,9 +171,10 @@ def setup_tracing(service: str, *, exporter: SpanExporter | None = None) -> Trac
     Call it after fork, before the first request. ``exporter`` replaces the
     configured one (tests).
     """
-    global _provider
+    global _provider, _tracer
     if _provider is not None:
         return _provider
+    _tracer = None
     if tracing_disabled():
         return None
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
@@ -201,14 +204,18 @@ def _instrument(provider: TracerProvider) -> None:
 
 def shutdown_tracing() -> None:
     """Export what is still queued (a worker about to exit)."""
-    global _provider
+    global _provider, _tracer
     if _provider is not None:
         _provider.shutdown()
         _provider = None
+    _tracer = None
 
 
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("mini_common")
+    global _tracer
+    if _tracer is None:
+        _tracer = trace.get_tracer("mini_common")
+    return _tracer
 
 
 def current_ids() -> tuple[str, str, str] | None:
