@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from billing.models import Account, Operation
 from billing.tests.factories import AccountFactory
@@ -231,17 +232,12 @@ def test_a_payment_costs_four_statements(alice, order_service):
     # The hot path's database work, pinned so that an added round trip shows
     # up here: the key's claim, the balance moved (found by username, no read
     # first), the operation, the stored answer. (Transaction control not counted.)
-    statements = []
-
-    def record(execute, sql, params, many, context):
-        statements.append(sql.split()[0].upper())
-        return execute(sql, params, many, context)
-
     body = {"type": "PAYMENT", "amount": 5, "orderId": 21}
-    with connection.execute_wrapper(record):
+    with CaptureQueriesContext(connection) as queries:
         response = order_service.post(OPERATE, body, format="json", HTTP_IDEMPOTENCY_KEY="k-21")
     assert response.status_code == 200
-    data = [verb for verb in statements if verb not in {"BEGIN", "SAVEPOINT", "RELEASE"}]
+    verbs = [query["sql"].split()[0].upper() for query in queries.captured_queries]
+    data = [verb for verb in verbs if verb not in {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}]
     assert data == ["INSERT", "UPDATE", "INSERT", "UPDATE"]
 
 

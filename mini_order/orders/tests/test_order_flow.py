@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mini_common.errors import DependencyUnavailable
@@ -125,15 +126,10 @@ def test_a_new_order_costs_three_statements(alice, fake_remote):
     # trip shows up here: the order (its own key record) and its positions,
     # then PAID, notified and the lease's end in one UPDATE. (Transaction
     # control is not counted.)
-    statements = []
-
-    def record(execute, sql, params, many, context):
-        statements.append(sql.split()[0].upper())
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with CaptureQueriesContext(connection) as queries:
         assert place(alice).status_code == 201
-    data = [verb for verb in statements if verb not in {"BEGIN", "SAVEPOINT", "RELEASE"}]
+    verbs = [query["sql"].split()[0].upper() for query in queries.captured_queries]
+    data = [verb for verb in verbs if verb not in {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}]
     assert data == ["INSERT", "INSERT", "UPDATE"]
 
 
