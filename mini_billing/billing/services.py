@@ -83,7 +83,9 @@ def _debit(
         if moved is not None:
             return _record(moved, operation_type=operation_type, amount=amount, order_id=order_id)
     _account_must_exist(username)
-    metrics.billing_operation_observed(operation_type, "insufficient_funds")
+    transaction.on_commit(
+        lambda: metrics.billing_operation_observed(operation_type, "insufficient_funds")
+    )
     raise InsufficientFunds(f"The balance does not cover {amount}")
 
 
@@ -163,13 +165,18 @@ def _record(
         balance_after=moved.balance,
         order_id=order_id,
     )
-    metrics.billing_operation_observed(operation_type)
+    # Once committed: a request may run and be rolled back (@idempotent(atomic=True)).
+    transaction.on_commit(lambda: _recorded(operation, moved))
+    return operation
+
+
+def _recorded(operation: Operation, moved: _Moved) -> None:
+    metrics.billing_operation_observed(operation.type)
     logger.info(
         "%s %s on account %s, balance now %s",
-        operation_type,
-        amount,
+        operation.type,
+        operation.amount,
         moved.username,
         moved.balance,
-        extra={"operation_id": operation.pk, "order_id": order_id},
+        extra={"operation_id": operation.pk, "order_id": operation.order_id},
     )
-    return operation

@@ -13,13 +13,18 @@ Decorate a DRF view method with ``@idempotent``:
   key claimable again, so that a retry resumes the work.
 
 ``@idempotent(atomic=True)`` is for views whose only effects are rows of this
-service's database (mini_billing's money moves): the claim, the work and the
-stored response are one transaction, committed together or not at all. That
-saves two commits, and a concurrent request with the same key waits on the
-key's unique index for a few milliseconds, then gets the stored answer instead
-of a 409. When the view hits a database error (a rare conflict, such as a
-second payment for an order under another key), everything is rolled back and
-the request runs again the usual way, where the view's own handling applies.
+service's database (mini_billing's money moves): the work and the stored
+response are one transaction, committed together or not at all, and the
+response is stored last, in the one INSERT that claims the key. That saves
+three round trips. A key already taken (by an earlier or a concurrent request)
+fails that INSERT, which rolls the work back with it; the request then goes
+the usual way and gets the stored answer (a concurrent one first waits a few
+milliseconds for the first to commit), or 409 while a request that went the
+usual way holds the key. So the view may run and be rolled back: anything it
+does besides rows (a log line, a metric) belongs in ``transaction.on_commit``.
+When the view hits a database error (a rare conflict, such as a second
+payment for an order under another key), everything is rolled back and the
+request runs again the usual way, where the view's own handling applies.
 """
 
 import functools
@@ -102,10 +107,7 @@ def claim_key(*, username: str, method: str, path: str, key: str, fingerprint: s
 
 
 def release_key(*, scope: dict, response: Response) -> None:
-    """Store the final response, or free the key when the outcome is not final.
-
-    ``scope``: the key's scope, or ``{"pk": ...}`` of its record.
-    """
+    """Store the final response, or free the key when the outcome is not final."""
     records = IdempotencyRecord.objects.filter(**scope)
     status = response.status_code
     if status == 400:
@@ -113,12 +115,15 @@ def release_key(*, scope: dict, response: Response) -> None:
     elif status >= 500:
         records.update(state=IdempotencyRecord.State.RETRYABLE, locked_until=timezone.now())
     else:
-        records.update(
-            state=IdempotencyRecord.State.COMPLETED,
-            response_status=status,
-            response_body=json.loads(json.dumps(response.data, cls=JSONEncoder)),
-            response_content_type=response.content_type or "",
-        )
+        records.update(state=IdempotencyRecord.State.COMPLETED, **_stored_answer(response))
+
+
+def _stored_answer(response: Response) -> dict:
+    return {
+        "response_status": response.status_code,
+        "response_body": json.loads(json.dumps(response.data, cls=JSONEncoder)),
+        "response_content_type": response.content_type or "",
+    }
 
 
 def replay(record: IdempotencyRecord) -> Response:
@@ -163,23 +168,22 @@ class _Unstored(Exception):
 
 
 def _run_atomically(view, request, view_method, args, kwargs, *, scope, fingerprint) -> Response:
-    """Claim, view and stored response in one transaction; _KeyTaken if the key is not free."""
-    now = timezone.now()
+    """The view, then its stored answer, in one transaction; _KeyTaken if the key is not free."""
     with request_transaction():
-        try:
-            # The first statement of the transaction: its failure leaves nothing to undo.
-            record = IdempotencyRecord.objects.create(
-                **scope,
-                fingerprint=fingerprint,
-                state=IdempotencyRecord.State.PROCESSING,
-                locked_until=now + timedelta(seconds=mini_setting("IDEMPOTENCY_LEASE")),
-            )
-        except IntegrityError:
-            raise _KeyTaken from None
         response = _call_view(view, request, view_method, args, kwargs)
         if not _is_final(response):
             raise _Unstored(response)
-        release_key(scope={"pk": record.pk}, response=response)  # by pk: a cheaper query
+        try:
+            # The key's claim and its answer in one row, last: a taken key undoes the work.
+            IdempotencyRecord.objects.create(
+                **scope,
+                fingerprint=fingerprint,
+                state=IdempotencyRecord.State.COMPLETED,
+                locked_until=timezone.now(),
+                **_stored_answer(response),
+            )
+        except IntegrityError:
+            raise _KeyTaken from None
     return response
 
 
