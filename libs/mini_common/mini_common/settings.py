@@ -321,6 +321,9 @@ def service_settings(
             "BREAKER_PROBE_TIMEOUT": env.float("MINI_BREAKER_PROBE_TIMEOUT", default=0.25),
             "REQUEST_BUDGET": env.float("MINI_REQUEST_BUDGET", default=20.0),
             "IDEMPOTENCY_TTL": env.int("MINI_IDEMPOTENCY_TTL", default=24 * 3600),
+            # How long a retry with the same key gets 409 after its first request
+            # died without a word (its lease): longer than any request lives.
+            "IDEMPOTENCY_LEASE": env.float("MINI_IDEMPOTENCY_LEASE", default=60.0),
         },
         "LOGGING": logging_config(service, env.str("LOG_LEVEL", default="INFO")),
     }

@@ -118,3 +118,11 @@ def test_passwords_are_hashed_with_argon2id_and_old_pbkdf2_hashes_still_verify(s
     old = make_password("Corr3ct-Horse-Battery", hasher="pbkdf2_sha256")
     assert check_password("Corr3ct-Horse-Battery", old)
     assert identify_hasher(old).must_update(old) is False  # same iterations: no rehash needed
+
+
+def test_idempotency_lease_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MINI_ENV", "development")
+    monkeypatch.delenv("MINI_IDEMPOTENCY_LEASE", raising=False)
+    assert build()["MINI_COMMON"]["IDEMPOTENCY_LEASE"] == 60.0
+    monkeypatch.setenv("MINI_IDEMPOTENCY_LEASE", "7.5")
+    assert build()["MINI_COMMON"]["IDEMPOTENCY_LEASE"] == 7.5
