@@ -15,8 +15,8 @@ Decorate a DRF view method with ``@idempotent``:
 ``@idempotent(atomic=True)`` is for views whose only effects are rows of this
 service's database (mini_billing's money moves): the work and the stored
 response are one transaction, committed together or not at all, and the
-response is stored last, in the one INSERT that claims the key. That saves
-three round trips. A key already taken (by an earlier or a concurrent request)
+response is stored last, in the one INSERT that claims the key: one commit
+instead of three, and one round trip less than the usual way. A key already taken (by an earlier or a concurrent request)
 fails that INSERT, which rolls the work back with it; the request then goes
 the usual way and gets the stored answer (a concurrent one first waits a few
 milliseconds for the first to commit), or 409 while a request that went the
