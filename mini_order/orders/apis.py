@@ -47,6 +47,10 @@ PAID if the payment did reach mini_billing). 422 `payment_rejected` with `orderI
 `billingCode` when mini_billing refuses the payment for another reason than the balance
 (e.g. the caller has no account): the order is CANCELLED and nothing was taken. 409
 `order_cancelled` when a retry finds its order cancelled.
+
+Idempotency-Key: the order row is the key's record. The same key again answers the
+order (`Idempotent-Replayed: true` once it is final), finishing a NEW one; while the
+first request still works on it, 409 `request_in_progress`.
 """
 
 LIST_DESCRIPTION = """\
