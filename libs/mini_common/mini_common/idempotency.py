@@ -16,12 +16,13 @@ Decorate a DRF view method with ``@idempotent``:
 service's database (mini_billing's money moves): the work and the stored
 response are one transaction, committed together or not at all, and the
 response is stored last, in the one INSERT that claims the key: one commit
-instead of three, and one round trip less than the usual way. A key already taken (by an earlier or a concurrent request)
-fails that INSERT, which rolls the work back with it; the request then goes
-the usual way and gets the stored answer (a concurrent one first waits a few
-milliseconds for the first to commit), or 409 while a request that went the
-usual way holds the key. So the view may run and be rolled back: anything it
-does besides rows (a log line, a metric) belongs in ``transaction.on_commit``.
+instead of three, and one round trip less than the usual way. A key already
+taken (by an earlier or a concurrent request) fails that INSERT, which rolls
+the work back with it; the request then goes the usual way and gets the stored
+answer (a concurrent one first waits a few milliseconds for the first to
+commit), or 409 while a request that went the usual way holds the key. So the
+view may run and be rolled back: anything it does besides rows (a log line, a
+metric) belongs in ``transaction.on_commit``.
 When the view hits a database error (a rare conflict, such as a second
 payment for an order under another key), everything is rolled back and the
 request runs again the usual way, where the view's own handling applies.
