@@ -3,7 +3,6 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mini_common import metrics
 from mini_common.auth import IsEndUser, IsInternal
 from mini_common.fields import (
     EnumField,
@@ -12,8 +11,7 @@ from mini_common.fields import (
     StrictEmailField,
     UsernameField,
 )
-from mini_common.idempotency import HEADER as IDEMPOTENCY_HEADER
-from mini_common.idempotency import REPLAYED_HEADER, validate_key
+from mini_common.idempotency import mark_replayed, request_key
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
 from notifications.fields import ParentIdField
@@ -125,9 +123,7 @@ class NotificationApi(APIView):
     )
     def post(self, request):
         # Idempotency-Key: the notification row is its own record (notification_create).
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is not None:
-            validate_key(key)
+        key = request_key(request)
         serializer = self.CreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -141,10 +137,7 @@ class NotificationApi(APIView):
         response = Response(
             NotificationOutputSerializer(notification).data, status=status.HTTP_201_CREATED
         )
-        if not created:
-            metrics.idempotent_replay_observed(request)
-            response[REPLAYED_HEADER] = "true"
-        return response
+        return response if created else mark_replayed(request, response)
 
     @extend_schema(
         operation_id="notification_list",

@@ -3,7 +3,6 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mini_common import metrics
 from mini_common.errors import PermissionDenied
 from mini_common.failfast import fail_fast
 from mini_common.fields import (
@@ -13,8 +12,7 @@ from mini_common.fields import (
     StrictIntegerField,
     UsernameField,
 )
-from mini_common.idempotency import HEADER as IDEMPOTENCY_HEADER
-from mini_common.idempotency import REPLAYED_HEADER, validate_key
+from mini_common.idempotency import mark_replayed, request_key
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
 from orders.models import MAX_POSITIONS, MAX_PRODUCT_ID, MAX_QUANTITY, SHOP_ID_MAX_LENGTH, Order
@@ -134,9 +132,7 @@ class OrderApi(APIView):
     @fail_fast(BILLING)
     def post(self, request):
         # The order row is the key's record (orders.services): no separate one.
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is not None:
-            validate_key(key)
+        key = request_key(request)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -150,10 +146,7 @@ class OrderApi(APIView):
             idempotency_key=key,
         )
         response = Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
-        if replayed:
-            response[REPLAYED_HEADER] = "true"
-            metrics.idempotent_replay_observed(request)
-        return response
+        return mark_replayed(request, response) if replayed else response
 
     @extend_schema(
         operation_id="order_list",

@@ -26,8 +26,8 @@ def savepoint_if_nested(using: str | None = None):
 def request_transaction(using: str | None = None):
     """One transaction around a whole request whose caller re-runs it on a database error.
 
-    ``@idempotent(atomic=True)`` opens it: the claim of the key, the work and
-    the stored answer commit together. Since a database error rolls everything
+    ``@idempotent(atomic=True)`` opens it: the work, and the key's claim with
+    its answer, commit together. Since a database error rolls everything
     back and the request runs again the usual way, the blocks inside need no
     savepoints of their own (see ``atomic_step``).
     """

@@ -59,6 +59,19 @@ def validate_key(key: str) -> str:
     return key
 
 
+def request_key(request) -> str | None:
+    """The request's Idempotency-Key, validated (400 when malformed); None without one."""
+    key = request.headers.get(HEADER)
+    return None if key is None else validate_key(key)
+
+
+def mark_replayed(request, response: Response) -> Response:
+    """Tell the client, and the metrics, that this answer is a replay of an earlier one."""
+    response[REPLAYED_HEADER] = "true"
+    metrics.idempotent_replay_observed(request)
+    return response
+
+
 def payload_fingerprint(data) -> str:
     """A keyed hash of the canonical payload: bodies may hold passwords, so no plain sha256."""
     canonical = json.dumps(data, cls=JSONEncoder, sort_keys=True, separators=(",", ":"))
@@ -131,7 +144,6 @@ def replay(record: IdempotencyRecord) -> Response:
     response = Response(record.response_body, status=record.response_status)
     if record.response_content_type.startswith("application/problem+json"):
         response.content_type = "application/problem+json"
-    response[REPLAYED_HEADER] = "true"
     return response
 
 
@@ -192,8 +204,7 @@ def _run_claimed(view, request, view_method, args, kwargs, *, scope, fingerprint
     """Claim in autocommit, run the view (its own transactions), store its answer."""
     stored = claim_key(**scope, fingerprint=fingerprint)
     if stored is not None:
-        metrics.idempotent_replay_observed(request)
-        return replay(stored)
+        return mark_replayed(request, replay(stored))
     try:
         response = _call_view(view, request, view_method, args, kwargs)
     except Exception:
@@ -210,10 +221,9 @@ def idempotent(view_method=None, *, atomic: bool = False):
 
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
-        key = request.headers.get(HEADER)
+        key = request_key(request)
         if key is None:
             return view_method(self, request, *args, **kwargs)
-        validate_key(key)
         run = {
             "scope": {
                 "username": _scope_owner(request.user),
