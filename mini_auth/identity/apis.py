@@ -31,6 +31,7 @@ from mini_common.fields import (
 )
 from mini_common.idempotency import idempotent
 from mini_common.schema import IDEMPOTENCY_KEY, problem_responses
+from mini_common.serializers import Serializer
 
 PASSWORD_MAX_LENGTH = 256  # bounds the hashing work a request can ask for
 TOKEN_MAX_LENGTH = 4096
@@ -60,7 +61,7 @@ class RegisterApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema_serializer(component_name="Register")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         username = UsernameField()
         password = _password_field()
         # Same fields as mini_user's profile, so the profile step cannot refuse them.
@@ -75,7 +76,7 @@ class RegisterApi(APIView):
         login = StrictBooleanField(required=False, default=False)
 
     @extend_schema_serializer(component_name="RegisteredUser")
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(Serializer):
         username = serializers.CharField()
         email = serializers.EmailField()
         phone = serializers.CharField()
@@ -118,7 +119,7 @@ class RegisterApi(APIView):
 
 
 @extend_schema_serializer(component_name="TokenPair")
-class TokenPairSerializer(serializers.Serializer):
+class TokenPairSerializer(Serializer):
     accessToken = serializers.CharField(source="access")
     refreshToken = serializers.CharField(source="refresh")
 
@@ -131,7 +132,7 @@ class LoginApi(APIView):
     throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
 
     @extend_schema_serializer(component_name="Login")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         username = StrictCharField(max_length=150)
         password = _password_field()
 
@@ -172,7 +173,7 @@ class RefreshApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema_serializer(component_name="Refresh")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         refreshToken = _token_field()
 
     @extend_schema(
@@ -202,7 +203,7 @@ class LogoutApi(APIView):
     permission_classes = [IsEndUser]
 
     @extend_schema_serializer(component_name="Logout")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         refreshToken = _token_field()
 
     @extend_schema(

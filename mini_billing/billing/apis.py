@@ -20,12 +20,13 @@ from mini_common.fields import EnumField, MoneyField, StrictIntegerField, Userna
 from mini_common.idempotency import idempotent
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
+from mini_common.serializers import Serializer
 
 MAX_ORDER_ID = 2**63 - 1  # BIGINT
 TYPE_CHOICES = Operation.Type.choices
 
 
-class StrictSerializer(serializers.Serializer):
+class StrictSerializer(Serializer):
     # Refuses fields it does not know: a misspelt "acount" must not silently move the
     # caller's own money instead of the named account's.
 
@@ -43,14 +44,14 @@ class AccountRefSerializer(StrictSerializer):
 
 
 @extend_schema_serializer(component_name="Account")
-class AccountOutputSerializer(serializers.Serializer):
+class AccountOutputSerializer(Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     balance = MoneyField()
 
 
 @extend_schema_serializer(component_name="Operation")
-class OperationOutputSerializer(serializers.Serializer):
+class OperationOutputSerializer(Serializer):
     id = serializers.IntegerField()
     type = serializers.ChoiceField(choices=TYPE_CHOICES)
     amount = MoneyField()
@@ -137,7 +138,7 @@ class OperationListApi(APIView):
     permission_classes = [IsEndUser]
 
     @extend_schema_serializer(component_name="OperationFilter")
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(Serializer):
         # A query parameter is always a string: DRF's IntegerField parses "7".
         orderId = serializers.IntegerField(
             source="order_id", required=False, min_value=1, max_value=MAX_ORDER_ID

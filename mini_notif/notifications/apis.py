@@ -14,6 +14,7 @@ from mini_common.fields import (
 from mini_common.idempotency import mark_replayed, request_key
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
+from mini_common.serializers import Serializer
 from notifications.fields import ParentIdField
 from notifications.models import TEXT_MAX_LENGTH, Notification
 from notifications.selectors import notification_list
@@ -27,17 +28,17 @@ class BlankAsNullField(serializers.CharField):
         return value or None
 
 
-class ContactOutputSerializer(serializers.Serializer):
+class ContactOutputSerializer(Serializer):
     email = BlankAsNullField(source="contact_email", allow_null=True)
     phone = BlankAsNullField(source="contact_phone", allow_null=True)
 
 
-class ContactInputSerializer(serializers.Serializer):
+class ContactInputSerializer(Serializer):
     email = StrictEmailField(required=False, allow_blank=True, allow_null=True)
     phone = PhoneField(required=False, allow_blank=True, allow_null=True)
 
 
-class NotificationOutputSerializer(serializers.Serializer):
+class NotificationOutputSerializer(Serializer):
     class Meta:
         ref_name = "Notification"
 
@@ -68,7 +69,7 @@ class NotificationApi(APIView):
     def get_permissions(self):
         return [IsInternal()] if self.request.method == "POST" else [IsEndUser()]
 
-    class CreateInputSerializer(serializers.Serializer):
+    class CreateInputSerializer(Serializer):
         class Meta:
             ref_name = "NotificationCreate"  # the OpenAPI component's name
 
@@ -84,7 +85,7 @@ class NotificationApi(APIView):
                 raise serializers.ValidationError("Give an e-mail address or a phone number.")
             return contact
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(Serializer):
         notificationType = EnumField(
             source="notification_type", choices=Notification.Type.values, required=False
         )

@@ -15,6 +15,7 @@ from mini_common.fields import (
 from mini_common.idempotency import mark_replayed, request_key
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
+from mini_common.serializers import Serializer
 from orders.models import MAX_POSITIONS, MAX_PRODUCT_ID, MAX_QUANTITY, SHOP_ID_MAX_LENGTH, Order
 from orders.remote import BILLING
 from orders.selectors import order_get, order_list
@@ -57,7 +58,7 @@ for others `?username=` only narrows their own). `?status=` filters, any case.
 """
 
 
-class PositionInputSerializer(serializers.Serializer):
+class PositionInputSerializer(Serializer):
     productId = StrictIntegerField(source="product_id", min_value=1, max_value=MAX_PRODUCT_ID)
     price = MoneyField(allow_zero=True)
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
@@ -70,13 +71,13 @@ class BlankAsNullField(serializers.CharField):
         return value or None
 
 
-class PositionOutputSerializer(serializers.Serializer):
+class PositionOutputSerializer(Serializer):
     productId = serializers.IntegerField(source="product_id")
     price = MoneyField()
     quantity = serializers.IntegerField()
 
 
-class OrderOutputSerializer(serializers.Serializer):
+class OrderOutputSerializer(Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     shopId = BlankAsNullField(source="shop_id", allow_null=True)
@@ -90,7 +91,7 @@ class OrderOutputSerializer(serializers.Serializer):
 class OrderApi(APIView):
     """``/api/v1/order``: POST places an order, GET lists orders (one URL, two operations)."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         class Meta:
             ref_name = "OrderCreate"  # the OpenAPI component's name
 
@@ -107,7 +108,7 @@ class OrderApi(APIView):
         totalCost = MoneyField(source="total_cost", required=False, allow_null=True, default=None)
         username = StrictCharField(max_length=150, required=False, allow_null=True, default=None)
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(Serializer):
         username = UsernameField(required=False)
         status = EnumField(choices=Order.Status.values, required=False)
 

@@ -8,12 +8,13 @@ from mini_common.errors import NotFound
 from mini_common.fields import PhoneField, StrictCharField, StrictEmailField, UsernameField
 from mini_common.idempotency import idempotent
 from mini_common.schema import IDEMPOTENCY_KEY, problem_responses
+from mini_common.serializers import Serializer
 from profiles.selectors import profile_get
 from profiles.services import profile_create, profile_update
 
 
 @extend_schema_serializer(component_name="Profile")
-class ProfileOutputSerializer(serializers.Serializer):
+class ProfileOutputSerializer(Serializer):
     username = serializers.CharField()
     email = serializers.EmailField()
     phone = serializers.CharField()
@@ -23,7 +24,7 @@ class ProfileOutputSerializer(serializers.Serializer):
     updatedAt = serializers.DateTimeField(source="updated_at")
 
 
-class ContactInputSerializer(serializers.Serializer):
+class ContactInputSerializer(Serializer):
     email = StrictEmailField()
     phone = PhoneField(required=False, allow_blank=True, default="")
     firstName = StrictCharField(
