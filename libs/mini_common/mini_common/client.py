@@ -208,11 +208,19 @@ class ServiceClient:
             outcome[0] = "circuit_open"
             raise self._unavailable(f"circuit open, trial failed: {exc}") from exc
 
-    def _send(self, method, url, attempt, **kwargs) -> ServiceResponse:
+    def _send(
+        self, method, url, attempt, *, headers, timeout, json=None, params=None
+    ) -> ServiceResponse:
         started = time.monotonic()
         status, failure = 0, ""
+        # Prepared here, not by Session.request: a call carries exactly its own
+        # headers, with no session cookies, defaults or environment merged into
+        # it (that merging was 5 % of mini_order's CPU), and no redirect is followed.
+        prepared = requests.Request(
+            method, url, headers=headers, json=json, params=params
+        ).prepare()
         try:
-            response = self.session.request(method, url, **kwargs)
+            response = self.session.send(prepared, timeout=timeout, allow_redirects=False)
             status = response.status_code
         except requests.Timeout as exc:
             failure = "timeout"
@@ -236,6 +244,7 @@ class ServiceClient:
         context = current_context()
         headers = {
             "Accept": "application/json",
+            "User-Agent": f"mini-client/{mini_setting('SERVICE_NAME')}",
             "X-Internal-Token": mini_setting("INTERNAL_TOKEN"),
             "X-Service": mini_setting("SERVICE_NAME"),
             "X-Request-ID": context.request_id if context else new_request_id(),

@@ -32,6 +32,22 @@ def test_adds_identity_and_tracing_headers():
 
 
 @responses.activate
+def test_a_call_carries_only_its_own_headers_and_follows_no_redirect():
+    # A cookie set by one answer must not ride along on the next user's call.
+    responses.get(f"{BILLING}/ping", json={"ok": True}, headers={"Set-Cookie": "sessionid=abc"})
+    responses.post(f"{BILLING}/pay", status=302, headers={"Location": f"{BILLING}/elsewhere"})
+    client = service_client("billing")
+    client.get("/ping", username="alice")
+    answer = client.post("/pay", json={"a": 1}, username="bob")
+    sent = responses.calls[1].request.headers
+    assert answer.status == 302 and len(responses.calls) == 2
+    assert "Cookie" not in sent
+    assert sent["User-Agent"] == "mini-client/mini_test"
+    assert sent["Content-Type"] == "application/json"
+    assert responses.calls[1].request.body == b'{"a": 1}'
+
+
+@responses.activate
 def test_get_is_retried_on_503_then_succeeds():
     responses.get(f"{BILLING}/ping", status=503)
     responses.get(f"{BILLING}/ping", json={"ok": True})
