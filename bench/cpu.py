@@ -101,6 +101,15 @@ class CpuMeter:
         return per_request
 
 
+def combined(parts: list[tuple[dict[str, float], int]]) -> dict[str, float]:
+    """Per-request CPU of several runs (each with its request count) as one."""
+    requests = sum(count for _, count in parts) or 1
+    return {
+        name: round(sum(per_request[name] * count for per_request, count in parts) / requests, 2)
+        for name in parts[0][0]
+    }
+
+
 def describe(per_request: dict[str, float]) -> str:
     parts = [f"{name} {ms:.2f}" for name, ms in per_request.items() if name != "total"]
     return f"CPU ms per request: {', '.join(parts)}; total {per_request['total']:.2f}"

@@ -5,7 +5,8 @@
 1. Start a system of its own on PostgreSQL (or use the running one), seed
    users with plenty of money and log them in.
 2. Warm up, then measure the floor: GET /api/v1/order/ping through the gateway
-   (nginx → auth_request → gunicorn → Django → DRF, no database, no other service).
+   (nginx → auth_request → gunicorn → Django → DRF, no database, no other service),
+   half of it before the orders and half after.
 3. Measure order creation: POST /api/v1/order, a fresh Idempotency-Key per order,
    the users' tokens in rotation.
 4. Audit every service's data: nothing lost, nothing charged twice.
@@ -83,11 +84,11 @@ def _load(system, tokens: Path, run_id: str, options: Options, mode: str, second
     return result
 
 
-def _measured(system, tokens: Path, run_id: str, options: Options, mode: str):
+def _measured(system, tokens: Path, run_id: str, options: Options, mode: str, seconds: float):
     """One measured run and the CPU its requests cost, by component."""
     meter = cpu.CpuMeter(system)
     meter.start()
-    result = _load(system, tokens, run_id, options, mode, options.duration)
+    result = _load(system, tokens, run_id, options, mode, seconds)
     per_request = meter.stop(result.requests)
     print(f"         {cpu.describe(per_request)}", flush=True)
     return result, per_request
@@ -191,9 +192,20 @@ def run(options: Options) -> tuple[dict[str, Any], Path]:
         _load(system, tokens, f"{run_id}w", options, "order", options.warmup)
         _load(system, tokens, run_id, options, "ping", options.warmup)
         print("measuring", flush=True)
-        floor, floor_cpu = _measured(system, tokens, run_id, options, "ping")
-        orders, orders_cpu = _measured(system, tokens, run_id, options, "order")
-        report["floor"] = {**floor.to_json(), "cpu_ms_per_request": floor_cpu}
+        # The floor in two halves, before and after the orders: a machine whose
+        # speed drifts during the run (a shared host does) then moves both alike.
+        half = options.duration / 2
+        before = _measured(system, tokens, run_id, options, "ping", half)
+        orders, orders_cpu = _measured(system, tokens, run_id, options, "order", options.duration)
+        after = _measured(system, tokens, run_id, options, "ping", half)
+        floor = wrk.combined([before[0], after[0]])
+        floor_cpu = cpu.combined([(c, r.requests) for r, c in (before, after)])
+        print(f"  floor (both halves) {floor.rate:.1f} req/s; {cpu.describe(floor_cpu)}")
+        report["floor"] = {
+            **floor.to_json(),
+            "cpu_ms_per_request": floor_cpu,
+            "halves": [{**r.to_json(), "cpu_ms_per_request": c} for r, c in (before, after)],
+        }
         report["orders"] = {**orders.to_json(), "cpu_ms_per_request": orders_cpu}
         report["ratio"] = round(orders.rate / floor.rate, 4) if floor.rate else 0.0
         print(f"  ratio orders/s ÷ floor req/s = {report['ratio']:.3f}", flush=True)

@@ -63,6 +63,25 @@ class LoadResult:
         )
 
 
+def combined(results: list[LoadResult]) -> LoadResult:
+    """Several runs of one mode as one: their requests over their time, the worst latencies."""
+    seconds = sum(r.seconds for r in results)
+    requests = sum(r.requests for r in results)
+    errors: dict[str, int] = {}
+    for r in results:
+        for kind, count in r.errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    return LoadResult(
+        mode=results[0].mode,
+        seconds=round(seconds, 3),
+        concurrency=results[0].concurrency,
+        requests=requests,
+        rate=round(requests / seconds, 1) if seconds else 0.0,
+        errors=errors,
+        latency_ms={k: max(r.latency_ms[k] for r in results) for k in results[0].latency_ms},
+    )
+
+
 def parse_output(mode: str, concurrency: int, output: str) -> LoadResult:
     for line in output.splitlines():
         if line.startswith(RESULT_PREFIX):
