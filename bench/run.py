@@ -208,7 +208,17 @@ def run(options: Options) -> tuple[dict[str, Any], Path]:
         }
         report["orders"] = {**orders.to_json(), "cpu_ms_per_request": orders_cpu}
         report["ratio"] = round(orders.rate / floor.rate, 4) if floor.rate else 0.0
+        # The same comparison in CPU, steadier than rates on a shared machine:
+        # the ratio target means an order may cost at most 1 / 0.10 floor requests.
+        report["floor_requests_per_order"] = (
+            round(orders_cpu["total"] / floor_cpu["total"], 2) if floor_cpu["total"] else 0.0
+        )
         print(f"  ratio orders/s ÷ floor req/s = {report['ratio']:.3f}", flush=True)
+        print(
+            f"  an order costs the CPU of {report['floor_requests_per_order']:.1f} floor "
+            f"requests (the ratio target: ≤ {1 / TARGET_RATIO:.0f})",
+            flush=True,
+        )
         report["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
         report["audit"] = _audit(system)
         if options.hung:
@@ -240,7 +250,8 @@ def summary(report: dict[str, Any]) -> str:
             f"  floor req/s {f['rate']:.1f}   ratio {report['ratio']:.3f} "
             f"(target ≥ {TARGET_RATIO})",
             f"  CPU per order {o['cpu_ms_per_request']['total']:.1f} ms, per floor request "
-            f"{f['cpu_ms_per_request']['total']:.2f} ms",
+            f"{f['cpu_ms_per_request']['total']:.2f} ms: "
+            f"{report['floor_requests_per_order']:.1f} floor requests per order",
             f"  audit {'clean' if report['audit']['ok'] else 'FAILED'}",
         ]
     hung = report.get("hung_billing", {})
