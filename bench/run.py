@@ -195,16 +195,19 @@ def run(options: Options) -> tuple[dict[str, Any], Path]:
         # The floor in two halves, before and after the orders: a machine whose
         # speed drifts during the run (a shared host does) then moves both alike.
         half = options.duration / 2
-        before = _measured(system, tokens, run_id, options, "ping", half)
+        halves = [_measured(system, tokens, run_id, options, "ping", half)]
         orders, orders_cpu = _measured(system, tokens, run_id, options, "order", options.duration)
-        after = _measured(system, tokens, run_id, options, "ping", half)
-        floor = wrk.combined([before[0], after[0]])
-        floor_cpu = cpu.combined([(c, r.requests) for r, c in (before, after)])
+        halves.append(_measured(system, tokens, run_id, options, "ping", half))
+        floor = wrk.combined([result for result, _ in halves])
+        floor_cpu = cpu.combined([(per_request, result.requests) for result, per_request in halves])
         print(f"  floor (both halves) {floor.rate:.1f} req/s; {cpu.describe(floor_cpu)}")
         report["floor"] = {
             **floor.to_json(),
             "cpu_ms_per_request": floor_cpu,
-            "halves": [{**r.to_json(), "cpu_ms_per_request": c} for r, c in (before, after)],
+            "halves": [
+                {**result.to_json(), "cpu_ms_per_request": per_request}
+                for result, per_request in halves
+            ],
         }
         report["orders"] = {**orders.to_json(), "cpu_ms_per_request": orders_cpu}
         report["ratio"] = round(orders.rate / floor.rate, 4) if floor.rate else 0.0
