@@ -4,7 +4,8 @@
 --
 -- mode "order": POST /api/v1/order, each request with its own Idempotency-Key
 --               (bench-<run id>-<thread>-<n>), the users' access tokens in rotation;
--- mode "ping":  GET /api/v1/order/ping (the floor), the same tokens in rotation.
+-- mode "ping":  GET /api/v1/order/ping (the floor), the same tokens in rotation;
+-- mode "hops":  GET /api/v1/order/ping/hops (an order's hops without its work).
 --
 -- done() prints one line "BENCH_RESULT {json}" with the counts, the errors
 -- (socket errors, and statuses >= 400 under "status") and latency percentiles in µs.
@@ -45,6 +46,9 @@ function request()
         headers["Content-Type"] = "application/json"
         headers["Idempotency-Key"] = string.format("bench-%s-%d-%d", run_id, thread_number or 1, sent)
         return wrk.format("POST", "/api/v1/order", headers, order_body)
+    end
+    if mode == "hops" then
+        return wrk.format("GET", "/api/v1/order/ping/hops", headers)
     end
     return wrk.format("GET", "/api/v1/order/ping", headers)
 end

@@ -8,7 +8,9 @@
    (nginx → auth_request → gunicorn → Django → DRF, no database, no other service),
    half of it before the orders and half after.
 3. Measure order creation: POST /api/v1/order, a fresh Idempotency-Key per order,
-   the users' tokens in rotation.
+   the users' tokens in rotation. Then the hops: GET /api/v1/order/ping/hops, which
+   pings mini_billing and then mini_notif through the service client, an order's
+   three requests and two calls without their work.
 4. Audit every service's data: nothing lost, nothing charged twice.
 5. mini_billing hung (SIGSTOP of its processes): orders with the circuit breaker
    (once it is open) and without one (MINI_BREAKER_FAIL_MAX very large); then
@@ -92,6 +94,60 @@ def _measured(system, tokens: Path, run_id: str, options: Options, mode: str, se
     per_request = meter.stop(result.requests)
     print(f"         {cpu.describe(per_request)}", flush=True)
     return result, per_request
+
+
+def _measure(system, tokens: Path, run_id: str, options: Options) -> dict[str, Any]:
+    """The floor, the orders and the hops, with their ratios; printed as they come."""
+    # The floor in two halves, before and after the orders: a machine whose
+    # speed drifts during the run (a shared host does) then moves both alike.
+    half = options.duration / 2
+    halves = [_measured(system, tokens, run_id, options, "ping", half)]
+    orders, orders_cpu = _measured(system, tokens, run_id, options, "order", options.duration)
+    halves.append(_measured(system, tokens, run_id, options, "ping", half))
+    hops, hops_cpu = _measured(system, tokens, run_id, options, "hops", half)
+    floor = wrk.combined([result for result, _ in halves])
+    floor_cpu = cpu.combined([(per_request, result.requests) for result, per_request in halves])
+    print(f"  floor (both halves) {floor.rate:.1f} req/s; {cpu.describe(floor_cpu)}")
+    measured: dict[str, Any] = {
+        "floor": {
+            **floor.to_json(),
+            "cpu_ms_per_request": floor_cpu,
+            "halves": [
+                {**result.to_json(), "cpu_ms_per_request": per_request}
+                for result, per_request in halves
+            ],
+        },
+        "orders": {**orders.to_json(), "cpu_ms_per_request": orders_cpu},
+        "ratio": _share(orders.rate, floor.rate, 4),
+        # The same comparison in CPU, steadier than rates on a shared machine:
+        # the ratio target means an order may cost at most 1 / 0.10 floor requests.
+        "floor_requests_per_order": _share(orders_cpu["total"], floor_cpu["total"]),
+    }
+    # An order's three requests and two calls without their work: what the
+    # synchronous design costs by itself; the rest of an order is its work.
+    hops_floor_requests = _share(hops_cpu["total"], floor_cpu["total"])
+    measured["hops"] = {
+        **hops.to_json(),
+        "cpu_ms_per_request": hops_cpu,
+        "ratio": _share(hops.rate, floor.rate, 4),
+        "floor_requests": hops_floor_requests,
+        "order_work_floor_requests": round(
+            measured["floor_requests_per_order"] - hops_floor_requests, 2
+        ),
+    }
+    print(f"  ratio orders/s ÷ floor req/s = {measured['ratio']:.3f}", flush=True)
+    print(
+        f"  an order costs the CPU of {measured['floor_requests_per_order']:.1f} floor "
+        f"requests (the ratio target: ≤ {1 / TARGET_RATIO:.0f}): its hops alone "
+        f"{hops_floor_requests:.1f} (hops/s ÷ floor req/s = {measured['hops']['ratio']:.3f}), "
+        f"its work {measured['hops']['order_work_floor_requests']:.1f}",
+        flush=True,
+    )
+    return measured
+
+
+def _share(part: float, whole: float, digits: int = 2) -> float:
+    return round(part / whole, digits) if whole else 0.0
 
 
 def _audit(system) -> dict[str, Any]:
@@ -192,36 +248,7 @@ def run(options: Options) -> tuple[dict[str, Any], Path]:
         _load(system, tokens, f"{run_id}w", options, "order", options.warmup)
         _load(system, tokens, run_id, options, "ping", options.warmup)
         print("measuring", flush=True)
-        # The floor in two halves, before and after the orders: a machine whose
-        # speed drifts during the run (a shared host does) then moves both alike.
-        half = options.duration / 2
-        halves = [_measured(system, tokens, run_id, options, "ping", half)]
-        orders, orders_cpu = _measured(system, tokens, run_id, options, "order", options.duration)
-        halves.append(_measured(system, tokens, run_id, options, "ping", half))
-        floor = wrk.combined([result for result, _ in halves])
-        floor_cpu = cpu.combined([(per_request, result.requests) for result, per_request in halves])
-        print(f"  floor (both halves) {floor.rate:.1f} req/s; {cpu.describe(floor_cpu)}")
-        report["floor"] = {
-            **floor.to_json(),
-            "cpu_ms_per_request": floor_cpu,
-            "halves": [
-                {**result.to_json(), "cpu_ms_per_request": per_request}
-                for result, per_request in halves
-            ],
-        }
-        report["orders"] = {**orders.to_json(), "cpu_ms_per_request": orders_cpu}
-        report["ratio"] = round(orders.rate / floor.rate, 4) if floor.rate else 0.0
-        # The same comparison in CPU, steadier than rates on a shared machine:
-        # the ratio target means an order may cost at most 1 / 0.10 floor requests.
-        report["floor_requests_per_order"] = (
-            round(orders_cpu["total"] / floor_cpu["total"], 2) if floor_cpu["total"] else 0.0
-        )
-        print(f"  ratio orders/s ÷ floor req/s = {report['ratio']:.3f}", flush=True)
-        print(
-            f"  an order costs the CPU of {report['floor_requests_per_order']:.1f} floor "
-            f"requests (the ratio target: ≤ {1 / TARGET_RATIO:.0f})",
-            flush=True,
-        )
+        report.update(_measure(system, tokens, run_id, options))
         report["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
         report["audit"] = _audit(system)
         if options.hung:
@@ -254,7 +281,9 @@ def summary(report: dict[str, Any]) -> str:
             f"(target ≥ {TARGET_RATIO})",
             f"  CPU per order {o['cpu_ms_per_request']['total']:.1f} ms, per floor request "
             f"{f['cpu_ms_per_request']['total']:.2f} ms: "
-            f"{report['floor_requests_per_order']:.1f} floor requests per order",
+            f"{report['floor_requests_per_order']:.1f} floor requests per order "
+            f"(hops {report['hops']['floor_requests']:.1f}, "
+            f"work {report['hops']['order_work_floor_requests']:.1f})",
             f"  audit {'clean' if report['audit']['ok'] else 'FAILED'}",
         ]
     hung = report.get("hung_billing", {})

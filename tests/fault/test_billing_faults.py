@@ -20,6 +20,7 @@ from tests.fault.helpers import (
 from tests.support import assert_problem
 
 PAYMENT_CALL = "POST /billing/account/operate"
+NOTIF_PING = "GET /api/v1/notification/ping"
 
 
 def test_billing_down_fails_fast_and_the_same_request_completes_the_order(outage):
@@ -129,3 +130,13 @@ def test_order_killed_between_payment_and_status_update_is_finished_by_reconcile
     assert [n["notificationType"] for n in notes] == ["SUCCESS"]
     assert_audit_clean(outage.system)
     assert len(order_notifications(user, order["id"])) == 1  # a second reconcile sent nothing
+
+
+def test_hops_ping_stops_at_an_unavailable_billing_with_a_problem(outage):
+    """bench's ping/hops: billing answering 503 is a 503 problem; notif is not called."""
+    user = outage.user()
+    outage.proxies["billing"].unavailable()
+    response = user.api.get("/api/v1/order/ping/hops")
+    problem = assert_problem(response, 503, "dependency_unavailable")
+    assert problem["service"] == "billing"
+    assert NOTIF_PING not in " ".join(outage.proxies["notif"].requests)

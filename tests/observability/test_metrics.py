@@ -107,3 +107,23 @@ def test_the_floor_endpoint_needs_a_token_like_orders(observed_gateway, buyer):
     assert observed_gateway.get("/api/v1/order/ping").status_code == 401
     response = buyer.api.get("/api/v1/order/ping")
     assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+PING_ROUTES = {"billing": "billing/ping", "notif": "api/v1/notification/ping"}
+
+
+def test_the_hops_endpoint_pings_billing_then_notif(observed_system, observed_gateway, buyer):
+    def pings(service: str) -> float:
+        labels = {"method": "GET", "route": PING_ROUTES[service], "status": "200"}
+        return value(scrape(observed_system, service), "mini_http_requests_total", **labels)
+
+    before = {service: pings(service) for service in PING_ROUTES}
+    assert observed_gateway.get("/api/v1/order/ping/hops").status_code == 401
+    response = buyer.api.get("/api/v1/order/ping/hops")
+    assert response.status_code == 200, response.text
+    assert response.json()["hops"] == {"billing": 200, "notif": 200}
+    # Each service answered its ping once: one call each through the client, no retry.
+    assert {service: pings(service) - before[service] for service in PING_ROUTES} == {
+        "billing": 1,
+        "notif": 1,
+    }

@@ -11,6 +11,7 @@ from mini_common.failfast import fail_fast
 from mini_common.fields import EnumField, MoneyField
 from mini_common.idempotency import idempotent
 from mini_common.models import IdempotencyRecord
+from mini_common.ping import HopsPingApi
 from mini_common.urls import common_urlpatterns
 
 CALLS = []  # what the view really did, so tests can tell replays from re-runs
@@ -99,6 +100,7 @@ urlpatterns = [
     path("charge", ChargeApi.as_view()),
     path("charge-in-one-transaction", ChargeInOneTransactionApi.as_view()),
     path("charge-through-billing", ChargeThroughBillingApi.as_view()),
+    path("hops", HopsPingApi.as_view(hops=(("billing", "/b/ping"), ("notif", "/n/ping")))),
     *common_urlpatterns("test"),
 ]
 handler404 = "mini_common.problems.handler404"
