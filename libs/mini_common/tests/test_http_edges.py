@@ -69,3 +69,13 @@ def test_enum_is_case_insensitive_and_unknown_values_are_400(make_user_client):
 def test_readiness_and_schema_are_public(anonymous_client):
     assert anonymous_client.get("/readyz").status_code == 200
     assert anonymous_client.get("/docs/test/schema.json").status_code == 200
+
+
+def test_schema_json_is_json_unless_the_client_refuses_json(anonymous_client):
+    for accept in (None, "*/*", "application/json"):
+        headers = {"HTTP_ACCEPT": accept} if accept else {}
+        response = anonymous_client.get("/docs/test/schema.json", **headers)
+        assert response.status_code == 200, accept
+        media_type = response["Content-Type"].split(";")[0]
+        assert media_type in ("application/json", "application/vnd.oai.openapi+json"), accept
+        assert response.json()["openapi"].startswith("3."), accept
