@@ -8,7 +8,7 @@ TWO_AT_150 = [{"productId": 1, "price": 150, "quantity": 2}]
 
 
 def test_order_that_fits_is_paid_and_notified(alice):
-    response = alice.order(TWO_AT_150, shopId="shop-7")
+    response = alice.order(TWO_AT_150, shopId=7)
     assert response.status_code == 201, response.text
     order = response.json()
     assert order["status"] == "PAID"

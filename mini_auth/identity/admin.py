@@ -1,8 +1,31 @@
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 
 from identity.models import Registration, RevokedAccessToken, TokenFamily, UserTokenCutoff
 from identity.services import registration_complete
+from mini_common.adminsite import admin_link, admin_links
 from mini_common.errors import ApiError
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class MiniUserAdmin(UserAdmin):
+    """Django's user admin, with the user's records in the other services one click away."""
+
+    readonly_fields = ("elsewhere",)
+    fieldsets = (*UserAdmin.fieldsets, ("In the other admins", {"fields": ("elsewhere",)}))
+
+    @admin.display(description="records")
+    def elsewhere(self, user: User) -> str:
+        username = user.username
+        links = (
+            admin_link(f"{username}'s profile", "user", "profiles/profile/", username=username),
+            admin_link(f"{username}'s account", "billing", "billing/account/", username=username),
+            admin_link(f"{username}'s orders", "order", "orders/order/", username=username),
+        )
+        return admin_links(*links)
 
 
 @admin.register(Registration)

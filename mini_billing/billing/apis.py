@@ -176,6 +176,12 @@ class OperationListApi(APIView):
         return paginator.get_paginated_response(OperationOutputSerializer(page, many=True).data)
 
 
+def _asks_for_payment(body) -> bool:
+    """Whether the body names a PAYMENT as the serializer would read its type."""
+    kind = body.get("type") if isinstance(body, Mapping) else None
+    return isinstance(kind, str) and kind.strip().upper() == Operation.Type.PAYMENT
+
+
 class OperateApi(APIView):
     permission_classes = [IsEndUserOrInternal]
 
@@ -237,11 +243,13 @@ class OperateApi(APIView):
     )
     @idempotent(atomic=True)
     def post(self, request):
+        # Before validation: a user may never make a PAYMENT, so telling them what
+        # a PAYMENT would need (an orderId) answers the wrong question.
+        if not request.user.is_internal and _asks_for_payment(request.data):
+            raise PermissionDenied("Only internal callers make payments")
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data["type"] == Operation.Type.PAYMENT and not request.user.is_internal:
-            raise PermissionDenied("Only internal callers make payments")
         username = account_username_for_operation(
             caller=request.user, username=(data.get("account") or {}).get("username")
         )

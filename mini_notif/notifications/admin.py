@@ -1,11 +1,19 @@
 from django.contrib import admin, messages
 
+from mini_common.adminsite import admin_link, admin_links
 from notifications.models import Notification
 from notifications.services import notification_retry
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
+    """What was sent to whom, about which order: a record, shown and never edited.
+
+    A notification is part of an order's story (the audit checks that each final
+    order has exactly one): editing or deleting one would rewrite that story.
+    Sending again is the service's own ``resend``, an action.
+    """
+
     list_display = (
         "id",
         "username",
@@ -19,13 +27,15 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ("username", "text", "parent_id")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
-    # What happened is a record; only the message and where it goes may be corrected
-    # (e.g. a mistyped address) before a resend.
-    readonly_fields = (
+    fields = (
         "notification_type",
         "parent_type",
         "parent_id",
+        "elsewhere",
         "username",
+        "text",
+        "contact_email",
+        "contact_phone",
         "delivery_status",
         "attempts",
         "last_error",
@@ -35,16 +45,29 @@ class NotificationAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    readonly_fields = fields
     actions = ("resend",)
-
-    def has_add_permission(self, request):
-        return False  # notifications come from the services, through the API
 
     @admin.display(description="parent", ordering="parent_type")
     def parent(self, notification: Notification) -> str:
         if notification.parent_id:
             return f"{notification.parent_type} {notification.parent_id}"
         return notification.parent_type
+
+    @admin.display(description="in the other admins")
+    def elsewhere(self, notification: Notification) -> str:
+        username = notification.username
+        links = []
+        if notification.parent_type == Notification.ParentType.ORDER and notification.parent_id:
+            order = notification.parent_id
+            links.append(admin_link(f"order {order}", "order", f"orders/order/{order}/change/"))
+        links.append(
+            admin_link(f"{username}'s orders", "order", "orders/order/", username=username)
+        )
+        links.append(
+            admin_link(f"{username}'s account", "billing", "billing/account/", username=username)
+        )
+        return admin_links(*links)
 
     @admin.action(description="Resend the selected unsent notifications")
     def resend(self, request, queryset):
@@ -64,3 +87,12 @@ class NotificationAdmin(admin.ModelAdmin):
             f"Sent {sent}, failed {failed}, skipped {skipped} (already sent or being sent).",
             level,
         )
+
+    def has_add_permission(self, request):
+        return False  # notifications come from the services, through the API
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -15,7 +15,7 @@ from mini_common.idempotency import mark_replayed, request_key
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
 from mini_common.serializers import Serializer
-from notifications.fields import ParentIdField
+from notifications.fields import ParentIdField, parent_id_validate
 from notifications.models import TEXT_MAX_LENGTH, Notification
 from notifications.selectors import notification_list
 from notifications.services import notification_create
@@ -49,7 +49,7 @@ class NotificationOutputSerializer(Serializer):
     parentType = serializers.ChoiceField(
         source="parent_type", choices=Notification.ParentType.values
     )
-    parentId = BlankAsNullField(source="parent_id", allow_null=True)
+    parentId = ParentIdField(allow_null=True)
     username = serializers.CharField()
     text = serializers.CharField()
     contact = ContactOutputSerializer(source="*")
@@ -57,6 +57,13 @@ class NotificationOutputSerializer(Serializer):
         source="delivery_status", choices=Notification.DeliveryStatus.values
     )
     createdAt = serializers.DateTimeField(source="created_at")
+
+
+def _parent_id_of(parent_type: str, parent_id) -> str:
+    try:
+        return parent_id_validate(parent_type, parent_id)
+    except serializers.ValidationError as error:
+        raise serializers.ValidationError({"parentId": error.detail}) from error
 
 
 class NotificationApi(APIView):
@@ -85,6 +92,11 @@ class NotificationApi(APIView):
                 raise serializers.ValidationError("Give an e-mail address or a phone number.")
             return contact
 
+        def validate(self, data: dict) -> dict:
+            if data["parent_id"] is not None:
+                data["parent_id"] = _parent_id_of(data["parent_type"], data["parent_id"])
+            return data
+
     class FilterSerializer(Serializer):
         notificationType = EnumField(
             source="notification_type", choices=Notification.Type.values, required=False
@@ -94,6 +106,11 @@ class NotificationApi(APIView):
         )
         parentId = ParentIdField(source="parent_id", required=False)
         username = UsernameField(required=False, help_text="Admins only: one user's notifications.")
+
+        def validate(self, data: dict) -> dict:
+            if data.get("parent_type") and data.get("parent_id") is not None:
+                data["parent_id"] = _parent_id_of(data["parent_type"], data["parent_id"])
+            return data
 
     @extend_schema(
         operation_id="notification_create",
@@ -117,8 +134,9 @@ class NotificationApi(APIView):
             "as sent). Always 201 once stored: deliveryStatus is SENT or FAILED (a failed "
             "one is retried by `manage.py reconcile`). The same Idempotency-Key again "
             "answers the notification it created (Idempotent-Replayed: true), 409 while "
-            "the first request is still sending it. parentId is text: an integer is "
-            "accepted and answered as its decimal string; null when absent. Absent contact "
+            "the first request is still sending it. parentId is an integer >= 1 for ORDER "
+            "and PAYMENT parents (a string of decimal digits is accepted as the same "
+            "number) and the username for a USER parent; null when absent. Absent contact "
             "data is answered null. Honours Idempotency-Key."
         ),
     )

@@ -3,6 +3,8 @@ from django.utils import timezone
 
 TEXT_MAX_LENGTH = 2000
 PARENT_ID_MAX_LENGTH = 64
+# Parents whose id is a number (an order's, an operation's); a USER parent's is the username.
+NUMBERED_PARENTS = ("ORDER", "PAYMENT")
 
 
 class Notification(models.Model):
@@ -10,8 +12,9 @@ class Notification(models.Model):
 
     The row is committed PENDING before any delivery is tried: it is the
     recovery point that `reconcile` finishes from if the process dies mid-send.
-    ``parent_id`` is text, not a number: an order or payment id as its decimal
-    digits, a username for a USER parent; blank (null in JSON) when the caller names none.
+    ``parent_id`` is text in one column: an order or payment id as its decimal
+    digits (answered as a JSON integer), a username for a USER parent; blank
+    (null in JSON) when the caller names none.
     """
 
     class Type(models.TextChoices):

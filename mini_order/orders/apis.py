@@ -16,7 +16,7 @@ from mini_common.idempotency import mark_replayed, request_key
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
 from mini_common.serializers import Serializer
-from orders.models import MAX_POSITIONS, MAX_PRODUCT_ID, MAX_QUANTITY, SHOP_ID_MAX_LENGTH, Order
+from orders.models import MAX_POSITIONS, MAX_PRODUCT_ID, MAX_QUANTITY, MAX_SHOP_ID, Order
 from orders.remote import BILLING
 from orders.selectors import order_get, order_list
 from orders.services import order_place
@@ -31,7 +31,8 @@ later by `manage.py reconcile`; the answer is still 201.
 Input: `orderPositions` holds 1-100 positions; `productId` is a JSON integer
 1-2147483647; `price` is money >= 0 (number or numeric string, at most 2 decimals);
 `quantity` is a JSON integer 1-10000 (strings, booleans and fractions are refused).
-`shopId` is an optional string of up to 64 characters (null = absent). `totalCost`
+`shopId` is an optional integer 1-2147483647 (null = absent). A string of decimal digits
+is accepted for any of these integers and answered as the number. `totalCost`
 (null = absent) defaults to the sum of price x quantity, which must be > 0 and at most
 999999999.99 (400); a different `totalCost` is a 422 `total_mismatch` with
 `expectedTotalCost`. `username`, if given, must be the caller, admins included (403).
@@ -64,13 +65,6 @@ class PositionInputSerializer(Serializer):
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
-class BlankAsNullField(serializers.CharField):
-    """Optional text stored blank, answered null."""
-
-    def to_representation(self, value):
-        return value or None
-
-
 class PositionOutputSerializer(Serializer):
     productId = serializers.IntegerField(source="product_id")
     price = MoneyField()
@@ -80,7 +74,7 @@ class PositionOutputSerializer(Serializer):
 class OrderOutputSerializer(Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    shopId = BlankAsNullField(source="shop_id", allow_null=True)
+    shopId = serializers.IntegerField(source="shop_id", allow_null=True)
     orderPositions = PositionOutputSerializer(source="position_list", many=True)
     totalCost = MoneyField(source="total_cost")
     status = serializers.ChoiceField(choices=Order.Status.choices)
@@ -98,9 +92,10 @@ class OrderApi(APIView):
         orderPositions = PositionInputSerializer(
             source="positions", many=True, allow_empty=False, max_length=MAX_POSITIONS
         )
-        shopId = StrictCharField(
+        shopId = StrictIntegerField(
             source="shop_id",
-            max_length=SHOP_ID_MAX_LENGTH,
+            min_value=1,
+            max_value=MAX_SHOP_ID,
             required=False,
             allow_null=True,
             default=None,

@@ -5,9 +5,10 @@ from django.utils.functional import cached_property
 
 MAX_POSITIONS = 100
 MAX_QUANTITY = 10_000
-# productId is a positive integer that fits PostgreSQL's integer column.
+# productId and shopId are positive integers (the IDL's types) that fit PostgreSQL's
+# integer column.
 MAX_PRODUCT_ID = 2_147_483_647
-SHOP_ID_MAX_LENGTH = 64
+MAX_SHOP_ID = 2_147_483_647
 
 
 class Order(models.Model):
@@ -26,7 +27,7 @@ class Order(models.Model):
         CANCELLED = "CANCELLED"
 
     username = models.CharField(max_length=150)
-    shop_id = models.CharField(max_length=SHOP_ID_MAX_LENGTH, blank=True)  # "": none (null in JSON)
+    shop_id = models.IntegerField(null=True, blank=True)
     total_cost = models.DecimalField(max_digits=12, decimal_places=2)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     # The client's Idempotency-Key ("" without one): a retry of the same POST resumes this order.
@@ -43,6 +44,9 @@ class Order(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(total_cost__gt=0), name="order_total_positive"),
+            models.CheckConstraint(
+                condition=Q(shop_id__isnull=True) | Q(shop_id__gte=1), name="order_shop_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["NEW", "PAID", "INSUFFICIENT_FUNDS", "CANCELLED"]),
                 name="order_status_valid",

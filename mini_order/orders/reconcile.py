@@ -17,11 +17,12 @@ is unavailable is skipped and counted; the next run takes it up again.
 """
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from mini_common.errors import DependencyUnavailable
@@ -49,20 +50,30 @@ class ReconcileSummary:
     undeliverable: int = 0  # notifications without contact data or refused by mini_notif
 
 
-def orders_reconcile(*, now: datetime | None = None) -> ReconcileSummary:
+def orders_reconcile(
+    *, now: datetime | None = None, order_ids: Collection[int] | None = None
+) -> ReconcileSummary:
+    """Settle and notify every order left half-way, or only those of ``order_ids``.
+
+    The same rules either way (the admin's action passes the ids it selected):
+    an order is never settled sooner or cancelled earlier because it was named.
+    """
     now = now or timezone.now()
     summary = ReconcileSummary()
-    _settle_new_orders(now=now, summary=summary)
-    _notify_final_orders(summary=summary)
+    orders = Order.objects.all() if order_ids is None else Order.objects.filter(pk__in=order_ids)
+    _settle_new_orders(orders, now=now, summary=summary)
+    _notify_final_orders(orders, summary=summary)
     if summary != ReconcileSummary():
         logger.info("reconcile: %s", summary)
     return summary
 
 
-def _settle_new_orders(*, now: datetime, summary: ReconcileSummary) -> None:
+def _settle_new_orders(
+    orders: QuerySet[Order], *, now: datetime, summary: ReconcileSummary
+) -> None:
     settled_before = now - timedelta(seconds=settings.ORDER_RECONCILE_MIN_AGE)
     abandoned_before = now - timedelta(seconds=settings.ORDER_RETRY_WINDOW)
-    candidates = Order.objects.filter(status=Status.NEW, created_at__lte=settled_before)
+    candidates = orders.filter(status=Status.NEW, created_at__lte=settled_before)
     # Ids first, then each order fresh: another run may have settled it meanwhile.
     for order_id in list(candidates.order_by("created_at").values_list("pk", flat=True)):
         order = Order.objects.filter(pk=order_id, status=Status.NEW).first()
@@ -84,10 +95,8 @@ def _settle_new_orders(*, now: datetime, summary: ReconcileSummary) -> None:
             summary.unpaid += 1
 
 
-def _notify_final_orders(*, summary: ReconcileSummary) -> None:
-    owed = Order.objects.filter(status__in=list(NOTIFICATION_TYPES)).exclude(
-        notified_status=F("status")
-    )
+def _notify_final_orders(orders: QuerySet[Order], *, summary: ReconcileSummary) -> None:
+    owed = orders.filter(status__in=list(NOTIFICATION_TYPES)).exclude(notified_status=F("status"))
     for order_id in list(owed.order_by("created_at").values_list("pk", flat=True)):
         order = Order.objects.filter(pk=order_id).first()
         if order is None:

@@ -106,7 +106,7 @@ def order_total_resolve(
     return computed
 
 
-def _same_order(order: Order, *, shop_id: str, total_cost: Decimal, positions) -> bool:
+def _same_order(order: Order, *, shop_id: int | None, total_cost: Decimal, positions) -> bool:
     stored = [(p.product_id, p.price, p.quantity) for p in order.position_list]
     wanted = [(p["product_id"], p["price"], p["quantity"]) for p in positions]
     return order.shop_id == shop_id and order.total_cost == total_cost and stored == wanted
@@ -121,7 +121,7 @@ def order_create(
     username: str,
     positions: Sequence[PositionData],
     total_cost: Decimal,
-    shop_id: str | None = None,
+    shop_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[Order, bool]:
     """Commit a NEW order held by this request, or take over the order this key created.
@@ -130,7 +130,7 @@ def order_create(
     key is this request's again (its lease renewed) when work is left on it;
     one that is final and notified is only answered.
     """
-    wanted = {"shop_id": shop_id or "", "total_cost": total_cost, "positions": positions}
+    wanted = {"shop_id": shop_id, "total_cost": total_cost, "positions": positions}
     scope = {"username": username, "idempotency_key": idempotency_key or ""}
     now = timezone.now()
     try:
@@ -345,7 +345,7 @@ def order_place(
     username: str,
     positions: Sequence[PositionData],
     total_cost: Decimal | None = None,
-    shop_id: str | None = None,
+    shop_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[Order, bool]:
     """Create the order, take its payment and notify the user; the order has its final status.

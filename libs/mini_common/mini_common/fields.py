@@ -79,11 +79,16 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-class StrictIntegerField(serializers.IntegerField):
-    """A bounded JSON integer: ``3``, or a number with an integral value like ``3.0``.
+DIGITS_REGEX = re.compile(r"[0-9]{1,40}\Z")  # ASCII only: str.isdigit() admits "²" and "٣"
 
-    Strings, booleans, fractions, NaN and infinities are refused. Both bounds are
-    required and checked before the number is converted to an int:
+
+class StrictIntegerField(serializers.IntegerField):
+    """A bounded integer: a JSON number with an integral value, or its decimal digits.
+
+    ``3``, ``3.0`` and ``"3"`` are the same value (the course's clients and the IDL
+    send numbers, form-minded ones strings of digits). Booleans, fractions, NaN,
+    infinities and any other string ("3.0", " 3", "+3", "0x3") are refused. Both
+    bounds are required and checked before the number is converted to an int:
     ``int(Decimal("1e99999999"))`` alone would take minutes.
     """
 
@@ -91,6 +96,12 @@ class StrictIntegerField(serializers.IntegerField):
         super().__init__(min_value=min_value, max_value=max_value, **kwargs)
 
     def to_internal_value(self, data) -> int:
+        if isinstance(data, str):
+            if not DIGITS_REGEX.match(data):
+                if data.isascii() and data.isdigit():  # more than 40 digits
+                    self.fail("max_value", max_value=self.max_value)
+                self.fail("invalid")
+            data = int(data)
         if isinstance(data, bool) or not isinstance(data, int | Decimal | float):
             self.fail("invalid")
         if isinstance(data, Decimal) and not data.is_finite():

@@ -214,7 +214,7 @@ def service_settings(
         "DEBUG": debug,
         "ALLOWED_HOSTS": _allowed_hosts(production, urls),
         "INSTALLED_APPS": [
-            "django.contrib.admin",
+            "mini_common.adminsite.MiniAdminConfig",  # django.contrib.admin, site named
             "django.contrib.auth",
             "django.contrib.contenttypes",
             "django.contrib.sessions",
@@ -244,7 +244,8 @@ def service_settings(
         "TEMPLATES": [
             {
                 "BACKEND": "django.template.backends.django.DjangoTemplates",
-                "DIRS": [],
+                # mini_common's templates first: its admin/base_site.html replaces Django's.
+                "DIRS": [Path(__file__).resolve().parent / "templates"],
                 "APP_DIRS": True,
                 "OPTIONS": {
                     "context_processors": [

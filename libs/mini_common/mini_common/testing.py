@@ -87,3 +87,28 @@ def run_in_threads(work: Callable[[int], object], count: int) -> list:
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+def migrated_to(app_label: str, migration: str):
+    """The app registry of the database migrated to (``app_label``, ``migration``).
+
+    For tests of data migrations: migrate back, write rows with the old models,
+    then ``migrated_to`` the new migration and read them with the new ones. Use in
+    a ``transactional_db`` test; the database is migrated forward again after it.
+    """
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([(app_label, migration)])
+    executor.loader.build_graph()  # the applied set changed
+    return executor.loader.project_state([(app_label, migration)]).apps
+
+
+@pytest.fixture
+def migrations_restored(transactional_db):
+    """Migrates every app to its latest migration after the test."""
+    yield
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -132,9 +132,17 @@ def quantity() -> StrictIntegerField:
 
 @pytest.mark.parametrize(
     "value, expected",
-    [(1, 1), (10_000, 10_000), (Decimal("3.0"), 3), (Decimal("3E+2"), 300), (3.0, 3)],
+    [
+        (1, 1),
+        (10_000, 10_000),
+        (Decimal("3.0"), 3),
+        (Decimal("3E+2"), 300),
+        (3.0, 3),
+        ("3", 3),
+        ("0010", 10),
+    ],
 )
-def test_strict_integer_accepts_integral_numbers(value, expected):
+def test_strict_integer_accepts_integral_numbers_and_their_digits(value, expected):
     result = accepts(quantity(), value)
     assert result == expected
     assert type(result) is int
@@ -143,9 +151,16 @@ def test_strict_integer_accepts_integral_numbers(value, expected):
 @pytest.mark.parametrize(
     "value",
     [
-        "3",
         "3.0",
         "",
+        " 3",
+        "3 ",
+        "+3",
+        "-3",
+        "0x3",
+        "1e2",
+        "\u0663",  # ARABIC-INDIC DIGIT THREE: a digit to str.isdigit(), not to JSON
+        "3\n",
         True,
         False,
         Decimal("1.5"),
@@ -175,6 +190,18 @@ def test_strict_integer_refuses_non_integers(value):
     ],
 )
 def test_strict_integer_checks_bounds(value, message):
+    assert refuses(quantity(), value) == [message]
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("0", "Ensure this value is greater than or equal to 1."),
+        ("10001", "Ensure this value is less than or equal to 10000."),
+        ("9" * 41, "Ensure this value is less than or equal to 10000."),
+    ],
+)
+def test_strict_integer_checks_the_bounds_of_digit_strings(value, message):
     assert refuses(quantity(), value) == [message]
 
 

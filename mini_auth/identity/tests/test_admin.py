@@ -48,3 +48,19 @@ def test_admin_action_resumes_pending_registrations(admin_client, fake_services)
     pending.refresh_from_db()
     assert pending.status == Registration.Status.COMPLETE
     assert pending.user.is_active
+
+
+def test_a_users_page_links_to_their_profile_account_and_orders(admin_client):
+    user = RegistrationFactory(user__username="alice").user
+    page = admin_client.get(f"{ADMIN}auth/user/{user.pk}/change/").content.decode()
+    assert "mini_auth administration" in page
+    assert 'href="/admin/user/profiles/profile/?username=alice"' in page
+    assert 'href="/admin/billing/billing/account/?username=alice"' in page
+    assert 'href="/admin/order/orders/order/?username=alice"' in page
+
+
+def test_the_profile_admins_link_finds_the_user(admin_client):
+    alice = RegistrationFactory(user__username="alice").user
+    RegistrationFactory(user__username="bob")
+    listing = admin_client.get(f"{ADMIN}auth/user/", {"username": "alice"}).context["cl"]
+    assert [user.pk for user in listing.result_list] == [alice.pk]

@@ -51,3 +51,22 @@ def test_nothing_can_be_added_changed_or_deleted(admin_client, account):
     assert response.status_code == 403
     account.refresh_from_db()
     assert (account.username, account.balance) == ("alice", Decimal("95.00"))
+
+
+def test_the_order_admins_links_find_the_payment_and_the_account(admin_client, account):
+    # What mini_order's admin links to: the operations of one order, a user's account.
+    payments = admin_client.get(f"{ADMIN}/operation/", {"order_id": "77"}).context["cl"]
+    assert [(op.type, op.order_id) for op in payments.result_list] == [("PAYMENT", 77)]
+    accounts = admin_client.get(f"{ADMIN}/account/", {"username": "alice"}).context["cl"]
+    assert [a.pk for a in accounts.result_list] == [account.pk]
+
+
+def test_account_and_payment_pages_link_to_the_other_admins(admin_client, account):
+    detail = admin_client.get(f"{ADMIN}/account/{account.pk}/change/").content.decode()
+    assert 'href="/admin/order/orders/order/?username=alice"' in detail
+    assert 'href="/admin/notif/notifications/notification/?username=alice"' in detail
+    assert 'href="/admin/user/profiles/profile/?username=alice"' in detail
+    payment = Operation.objects.get(account=account, type="PAYMENT")
+    page = admin_client.get(f"{ADMIN}/operation/{payment.pk}/change/").content.decode()
+    assert 'href="/admin/order/orders/order/77/change/"' in page
+    assert "mini_billing administration" in page

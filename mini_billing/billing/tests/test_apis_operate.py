@@ -197,6 +197,27 @@ def test_user_may_not_pay(alice, as_alice):
     assert balance_of("alice") == Decimal("100.00")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "PAYMENT", "amount": 5},  # no orderId: still the caller's problem first
+        {"type": " payment ", "amount": "nonsense", "unknown": 1},
+        {"type": "Payment", "orderId": "x"},
+    ],
+)
+def test_a_users_payment_is_refused_before_its_body_is_validated(alice, as_alice, body):
+    response = as_alice.post(OPERATE, body, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert balance_of("alice") == Decimal("100.00")
+
+
+def test_an_internal_callers_payment_without_order_is_still_a_400(alice, order_service):
+    response = order_service.post(OPERATE, {"type": "PAYMENT", "amount": 5}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"orderId"}
+
+
 def test_admin_through_the_gateway_may_not_pay_either(alice, make_user_client):
     body = {"type": "payment", "amount": 10, "orderId": 1, "account": {"username": "alice"}}
     response = make_user_client("root", roles="admin").post(OPERATE, body, format="json")
@@ -256,7 +277,7 @@ def test_internal_caller_must_name_some_account(alice, make_service_client):
     assert "account" in response.json()["errors"]
 
 
-@pytest.mark.parametrize("order_id", [None, 0, -1, 1.5, "x", "17", True, 2**63])
+@pytest.mark.parametrize("order_id", [None, 0, -1, 1.5, "x", "17.0", True, 2**63])
 def test_payment_needs_a_positive_integer_order_id(alice, order_service, order_id):
     body = {"type": "PAYMENT", "amount": 1, "orderId": order_id}
     response = order_service.post(OPERATE, body, format="json")

@@ -43,3 +43,34 @@ def test_resend_action_retries_unsent_and_skips_sent(admin_client):
     assert failed.delivery_status == Notification.DeliveryStatus.SENT
     assert failed.attempts == 11  # the attempt limit is for reconcile, not for a human
     assert len(mail.outbox) == 1
+
+
+def test_a_notification_cannot_be_changed_or_deleted(admin_client):
+    notification = NotificationFactory(username="alice", text="Your order 17 is paid.")
+    page = admin_client.get(f"{CHANGELIST}{notification.pk}/change/")
+    assert page.context["adminform"].form.fields == {}
+    assert 'name="_save"' not in page.content.decode()
+    edit = {"text": "rewritten", "contact_email": "mallory@example.com"}
+    assert admin_client.post(f"{CHANGELIST}{notification.pk}/change/", edit).status_code == 403
+    assert (
+        admin_client.post(f"{CHANGELIST}{notification.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    notification.refresh_from_db()
+    assert notification.text == "Your order 17 is paid."
+
+
+def test_an_order_notification_links_to_its_order_and_the_users_records(admin_client):
+    notification = NotificationFactory(username="alice", parent_type="ORDER", parent_id="17")
+    page = admin_client.get(f"{CHANGELIST}{notification.pk}/change/").content.decode()
+    assert 'href="/admin/order/orders/order/17/change/"' in page
+    assert 'href="/admin/order/orders/order/?username=alice"' in page
+    assert 'href="/admin/billing/billing/account/?username=alice"' in page
+
+
+def test_the_changelist_filters_by_parent_as_the_order_admin_links_it(admin_client):
+    order_17 = NotificationFactory(parent_type="ORDER", parent_id="17")
+    NotificationFactory(parent_type="ORDER", parent_id="170")
+    NotificationFactory(parent_type="PAYMENT", parent_id="17")
+    listing = admin_client.get(CHANGELIST, {"parent_type__exact": "ORDER", "parent_id": "17"})
+    assert [n.pk for n in listing.context["cl"].result_list] == [order_17.pk]

@@ -41,7 +41,7 @@ def test_create_stores_and_sends_email(order_service):
     }
     assert body["notificationType"] == "SUCCESS"
     assert body["parentType"] == "ORDER"
-    assert body["parentId"] == "17"
+    assert body["parentId"] == 17
     assert body["contact"] == {"email": "alice@example.com", "phone": "+1 555 0100"}
     assert body["deliveryStatus"] == "SENT"
 
@@ -81,6 +81,35 @@ def test_delivery_failure_keeps_the_notification_as_failed(order_service, broken
     assert stored.sent_at is None
     assert stored.locked_until is None
     assert "ConnectionRefusedError: smtp.example.com:25 refused" in stored.last_error
+
+
+@pytest.mark.parametrize("parent_type", ["ORDER", "PAYMENT"])
+@pytest.mark.parametrize("given", [17, "17", "0017", 17.0])
+def test_an_order_or_payment_parent_id_is_an_integer(order_service, parent_type, given):
+    body = {**BODY, "parentType": parent_type, "parentId": given}
+    response = order_service.post(URL, body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["parentId"] == 17
+    assert Notification.objects.get().parent_id == "17"
+
+
+@pytest.mark.parametrize("parent_type", ["ORDER", "PAYMENT"])
+@pytest.mark.parametrize("given", ["alice", "17a", 0, "0", "-3", 2**63])
+def test_an_order_or_payment_parent_id_must_be_a_positive_integer(
+    order_service, parent_type, given
+):
+    response = order_service.post(
+        URL, {**BODY, "parentType": parent_type, "parentId": given}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"parentId"}
+    assert Notification.objects.count() == 0
+
+
+def test_a_user_parent_id_is_a_username(order_service):
+    numbers = order_service.post(URL, {**BODY, "parentType": "USER", "parentId": 17}, format="json")
+    assert numbers.status_code == 400
+    assert set(numbers.json()["errors"]) == {"parentId"}
 
 
 def test_parent_id_may_be_a_string_or_absent(order_service):

@@ -41,6 +41,7 @@ def test_filters(make_user_client):
     client = make_user_client("alice")
 
     assert ids(client.get(URL, {"parentType": "order", "parentId": "17"})) == [order.pk]
+    assert ids(client.get(URL, {"parentType": "ORDER", "parentId": "017"})) == [order.pk]
     assert set(ids(client.get(URL, {"parentId": 17}))) == {order.pk, failed.pk}
     assert ids(client.get(URL, {"notificationType": "Fail"})) == [failed.pk]
     assert ids(client.get(URL, {"notificationType": "INFO"})) == []
@@ -52,6 +53,7 @@ def test_filters(make_user_client):
         ({"parentType": "INVOICE"}, "parentType"),
         ({"notificationType": "urgent"}, "notificationType"),
         ({"parentId": "a b"}, "parentId"),
+        ({"parentType": "ORDER", "parentId": "alice"}, "parentId"),
         ({"username": "x"}, "username"),
     ],
 )

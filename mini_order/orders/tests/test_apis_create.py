@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/order"
 POSITION = {"productId": 1, "price": 150, "quantity": 2}
-ORDER = {"orderPositions": [POSITION], "shopId": "shop-1"}
+ORDER = {"orderPositions": [POSITION], "shopId": 1}
 
 
 def with_position(**changes):
@@ -37,10 +37,40 @@ def test_valid_order_is_created(alice, fake_remote):
         "updatedAt",
     }  # fmt: skip
     assert body["username"] == "alice"
-    assert body["shopId"] == "shop-1"
+    assert body["shopId"] == 1
     assert body["orderPositions"] == [POSITION]
     assert body["totalCost"] == 300
     assert body["status"] == "PAID"
+
+
+COURSE_ORDER = {
+    "username": "alice",
+    "totalCost": 19,
+    "shopId": 1,
+    "status": "NEW",
+    "orderPositions": [
+        {"productId": 111, "price": 3, "quantity": 5},
+        {"productId": 112, "price": 4, "quantity": 1},
+    ],
+}
+
+
+def test_the_course_clients_body_is_an_order(alice, fake_remote):
+    response = alice.post(URL, COURSE_ORDER, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "PAID"
+    assert body["shopId"] == 1
+    assert body["totalCost"] == 19
+    assert body["orderPositions"] == COURSE_ORDER["orderPositions"]
+
+
+def test_digit_strings_are_the_same_integers_and_answered_as_numbers(alice, fake_remote):
+    body = {"shopId": "0042", "orderPositions": [{"productId": "7", "price": 3, "quantity": "2"}]}
+    response = alice.post(URL, body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["shopId"] == 42
+    assert response.json()["orderPositions"] == [{"productId": 7, "price": 3, "quantity": 2}]
 
 
 @pytest.mark.parametrize(
@@ -57,12 +87,13 @@ def test_valid_order_is_created(alice, fake_remote):
         (with_position(quantity=10_001), "orderPositions"),
         (with_position(quantity=1.5), "orderPositions"),
         (with_position(quantity=True), "orderPositions"),
-        (with_position(quantity="3"), "orderPositions"),
+        (with_position(quantity="3.0"), "orderPositions"),
         (with_position(quantity=None), "orderPositions"),
         (with_position(quantity=-1), "orderPositions"),
         (without("quantity"), "orderPositions"),
         (with_position(productId=0), "orderPositions"),
-        (with_position(productId="1"), "orderPositions"),
+        (with_position(productId="1a"), "orderPositions"),
+        (with_position(productId=" 1"), "orderPositions"),
         (with_position(productId=False), "orderPositions"),
         (with_position(productId=2_147_483_648), "orderPositions"),
         (without("productId"), "orderPositions"),
@@ -81,9 +112,15 @@ def test_valid_order_is_created(alice, fake_remote):
         ({**ORDER, "totalCost": "three hundred"}, "totalCost"),
         ({**ORDER, "totalCost": True}, "totalCost"),
         ({**ORDER, "totalCost": 1_000_000_000}, "totalCost"),
-        ({**ORDER, "shopId": 7}, "shopId"),
-        ({**ORDER, "shopId": "s" * 65}, "shopId"),
+        ({**ORDER, "shopId": "shop-1"}, "shopId"),
+        ({**ORDER, "shopId": 0}, "shopId"),
+        ({**ORDER, "shopId": -1}, "shopId"),
+        ({**ORDER, "shopId": 1.5}, "shopId"),
+        ({**ORDER, "shopId": True}, "shopId"),
+        ({**ORDER, "shopId": 2_147_483_648}, "shopId"),
+        ({**ORDER, "shopId": "2147483648"}, "shopId"),
         ({**ORDER, "shopId": ""}, "shopId"),
+        ({**ORDER, "shopId": [1]}, "shopId"),
         ({**ORDER, "username": 42}, "username"),
         # The positions add up to more than any amount may be, or to nothing.
         (with_position(price="999999999.99", quantity=2), "totalCost"),

@@ -31,7 +31,7 @@ def ids(response) -> list[int]:
 def test_order_body(alice):
     order = OrderFactory(
         username="alice",
-        shop_id="shop-1",
+        shop_id=1,
         status="PAID",
         total_cost=Decimal("131.50"),
         positions=[
@@ -43,7 +43,7 @@ def test_order_body(alice):
     assert body == {
         "id": order.pk,
         "username": "alice",
-        "shopId": "shop-1",
+        "shopId": 1,
         "orderPositions": [
             {"productId": 3, "price": 100, "quantity": 1},
             {"productId": 4, "price": 31.5, "quantity": 1},

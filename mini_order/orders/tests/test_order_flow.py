@@ -16,7 +16,7 @@ from orders.remote import Contact, Payment, PaymentOutcome
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/order"
-ORDER = {"orderPositions": [{"productId": 1, "price": 150, "quantity": 2}], "shopId": "shop-1"}
+ORDER = {"orderPositions": [{"productId": 1, "price": 150, "quantity": 2}], "shopId": 1}
 
 
 @pytest.fixture
