@@ -25,20 +25,37 @@ from mini_common.problems import PROBLEM_CONTENT_TYPE
 
 
 class GatewayHeaderScheme(OpenApiAuthenticationExtension):
+    """Either of two ways in: the caller's JWT through the gateway, or the gateway's headers.
+
+    The schemas are read (and the Swagger UI is used) through the gateway, where a
+    client authenticates with its access token: ``bearerAuth`` is what the UI's
+    Authorize button takes. Behind the gateway a service sees ``X-Username``
+    instead (``gatewayIdentity``). Either one satisfies an operation.
+    """
+
     target_class = "mini_common.auth.GatewayHeaderAuthentication"
-    name = "gatewayIdentity"
+    name = ["bearerAuth", "gatewayIdentity"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{name: []} for name in self.name]  # one OR the other, not both
 
     def get_security_definition(self, auto_schema):
-        return {
+        bearer = {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "The accessToken of POST /api/v1/auth/login, through the gateway.",
+        }
+        gateway = {
             "type": "apiKey",
             "in": "header",
             "name": "X-Username",
             "description": (
                 "Set by the gateway from the JWT (with X-Roles) or by a calling service "
-                "(with X-Service); trusted only together with X-Internal-Token. Through the "
-                "gateway, send `Authorization: Bearer <accessToken>` instead."
+                "(with X-Service); trusted only together with X-Internal-Token."
             ),
         }
+        return [bearer, gateway]
 
 
 class MoneyFieldSchema(OpenApiSerializerFieldExtension):

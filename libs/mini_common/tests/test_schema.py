@@ -58,3 +58,23 @@ def test_pages_are_documented_as_standard_pagination_answers_them():
     page = page_of(ProblemSerializer, name="ProblemPage")
     assert set(page.fields) == {"count", "next", "previous", "results"}
     assert isinstance(page.fields["results"].child, ProblemSerializer)
+
+
+def test_operations_take_a_bearer_token_or_the_gateways_headers():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "The accessToken of POST /api/v1/auth/login, through the gateway.",
+    }
+    assert (schemes["gatewayIdentity"]["in"], schemes["gatewayIdentity"]["name"]) == (
+        "header",
+        "X-Username",
+    )
+    charge = schema["paths"]["/charge"]["post"]
+    assert charge["security"] == [{"bearerAuth": []}, {"gatewayIdentity": []}]
