@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from tools.manage_all.packages import apt_install
 
 SCRIPT = Path(__file__).resolve().parent / "load.lua"
 RESULT_PREFIX = "BENCH_RESULT "
@@ -22,12 +23,7 @@ def ensure_wrk() -> str:
     found = shutil.which("wrk")
     if found:
         return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise BenchError("wrk is not installed: sudo apt-get install -y wrk")
-    print("wrk missing: installing it with apt-get", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
+    apt_install("wrk", needed_for="the benchmark's load")
     found = shutil.which("wrk")
     if not found:
         raise BenchError("apt-get installed wrk but it cannot be found")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .environment import DEFAULT_INTERNAL_TOKEN, internal_token
 from .layout import GATEWAY_TEMPLATE, LOOPBACK, ManageError
+from .packages import apt_install
 
 # Debian installs nginx in /usr/sbin, which is not on every user's PATH.
 _SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin")
@@ -49,16 +50,7 @@ def ensure_nginx() -> str:
     found = find_nginx()
     if found:
         return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise ManageError(
-            "nginx is not installed. Install it (with the auth_request module), e.g.\n"
-            "  sudo apt-get install -y nginx      # Debian/Ubuntu\n"
-            "  brew install nginx                 # macOS"
-        )
-    print("nginx missing: installing it with apt-get", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "nginx"], check=True, env=env)
+    apt_install("nginx", needed_for="the gateway (with its auth_request module)")
     _stop_packaged_nginx()
     found = find_nginx()
     if not found:

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from . import gateway, postgres
+from . import browser, gateway, postgres
 from .environment import base_environment
 from .layout import (
     GATEWAY,
@@ -174,6 +174,7 @@ def cross_service_tests(pg_url: str | None, pytest_args: Sequence[str]) -> Outco
     if not _has_tests(CROSS_SERVICE_DIR):
         return ("skipped", "tests/ has no tests yet")
     gateway.ensure_nginx()
+    browser.ensure_chromium()  # tests/browser drives it
     # The repository root on sys.path: the tests import manage_all.
     env = _test_env(TEST_POSTGRES_URL=pg_url, PYTHONPATH=str(REPO_ROOT))
     # tests/deploy is a step of its own (no live system needed).

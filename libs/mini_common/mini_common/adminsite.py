@@ -43,6 +43,7 @@ class MiniAdminSite(admin.AdminSite):
         self.site_title = f"{service} admin"
         self.index_title = f"{service}: what it stores"
         self.short_name = service.removeprefix("mini_")
+        self.site_url = None  # no "View site": the gateway serves no page at "/"
 
     def each_context(self, request):
         context = super().each_context(request)
