@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Run the whole mini system, and any manage.py command across its services.
 
-    python3 manage_all.py up [--detach] [--postgres URL] [--redis URL] [--base-port 8000]
+    python3 manage_all.py up [--detach] [--postgres URL [--db-prefix P]] [--redis URL]
+                             [--base-port 8000]
     python3 manage_all.py down | status | logs [component] [-f]
     python3 manage_all.py start|stop|restart <component>
     python3 manage_all.py migrate | check | createsuperuser | seed [--users N --balance X]

@@ -12,9 +12,13 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class MiniUserAdmin(UserAdmin):
-    """Django's user admin, with the user's records in the other services one click away."""
+    """Django's user admin, with the user's records in the other services one click away.
+
+    No Delete: users are deactivated, never deleted (identity.signals).
+    """
 
     readonly_fields = ("elsewhere",)
+    actions = ("deactivate",)
     fieldsets = (*UserAdmin.fieldsets, ("In the other admins", {"fields": ("elsewhere",)}))
 
     @admin.display(description="records")
@@ -26,6 +30,18 @@ class MiniUserAdmin(UserAdmin):
             admin_link(f"{username}'s orders", "order", "orders/order/", username=username),
         )
         return admin_links(*links)
+
+    @admin.action(description="Deactivate the selected users (their tokens stop working)")
+    def deactivate(self, request, queryset):
+        deactivated = 0
+        for user in queryset.filter(is_active=True):
+            user.is_active = False
+            user.save(update_fields=["is_active"])  # the signal voids their tokens
+            deactivated += 1
+        self.message_user(request, f"{deactivated} user(s) deactivated.")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Registration)
@@ -48,6 +64,9 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the name stays taken: users are never deleted
 
     @admin.action(description="Resume selected pending registrations")
     def resume_registrations(self, request, queryset):

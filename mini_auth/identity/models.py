@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -10,16 +12,21 @@ class Registration(models.Model):
     (profile in mini_user, account in mini_billing) sets its flag once done,
     and the user is activated only when both are. The contact data is kept so
     that a repeated request or ``reconcile`` can finish the same registration.
+    ``key`` names this registration's steps to the other services: their
+    records of the name made under another key belong to an earlier owner, and
+    the registration then ends FAILED (``last_error`` says why), never retried.
     """
 
     class Status(models.TextChoices):
         PENDING = "PENDING"
         COMPLETE = "COMPLETE"
+        FAILED = "FAILED"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registration"
     )
     username = models.CharField(max_length=150, unique=True)
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     email = models.EmailField(max_length=254)
     phone = models.CharField(max_length=32, blank=True)

@@ -21,9 +21,19 @@ BILLING = "billing"
 
 
 def profile_create(
-    *, username: str, email: str, phone: str, first_name: str, last_name: str
+    *,
+    username: str,
+    registration_key: str,
+    email: str,
+    phone: str,
+    first_name: str,
+    last_name: str,
 ) -> None:
-    """Create the user's profile in mini_user (an identical existing one is fine)."""
+    """Create the user's profile in mini_user, as this registration's step.
+
+    Raises UsernameTaken when mini_user holds a profile of that name that this
+    registration did not create: an earlier owner's.
+    """
     response = service_client(USER).post(
         "/api/v1/user",
         json={
@@ -34,29 +44,36 @@ def profile_create(
             "lastName": last_name,
         },
         username=username,
-        idempotency_key=f"register-{username}-profile",
+        idempotency_key=f"registration-{registration_key}-profile",
     )
-    if response.ok:
+    if response.status == 201:  # created by this step (or its answer replayed)
         return
-    # 409: a profile with other data exists; 422: our step's key was used with
-    # other data. Either way this username belongs to someone else in mini_user.
-    if response.status == 422 or (
+    # 200: an identical profile that another key created; 409: one with other data;
+    # 422: our step's key was used with other data. The name belongs to someone else.
+    if response.status in (200, 422) or (
         response.status == 409 and _code(response) != "request_in_progress"
     ):
-        raise UsernameTaken(f"A different profile already exists for {username!r}")
+        raise UsernameTaken(f"mini_user already has a profile for {username!r}")
     raise _unexpected(USER, response)
 
 
-def account_create(*, username: str) -> None:
-    """Open the user's account in mini_billing (an existing one is fine)."""
+def account_create(*, username: str, registration_key: str) -> None:
+    """Open the user's account in mini_billing, as this registration's step.
+
+    Raises UsernameTaken when mini_billing has an account of that name that
+    this registration did not open: an earlier owner's, with its money.
+    """
     response = service_client(BILLING).post(
         "/billing/account/new",
         json={"username": username},
         username=username,
-        idempotency_key=f"register-{username}-account",
+        idempotency_key=f"registration-{registration_key}-account",
     )
-    if not response.ok:
-        raise _unexpected(BILLING, response)
+    if response.status == 201:  # opened by this step (or its answer replayed)
+        return
+    if response.status == 200:
+        raise UsernameTaken(f"mini_billing already has an account for {username!r}")
+    raise _unexpected(BILLING, response)
 
 
 def account_has_operations(*, username: str) -> bool:

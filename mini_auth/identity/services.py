@@ -6,6 +6,12 @@ idempotent on the other side and recorded here once it succeeded; the user is
 activated only when both did. A failure anywhere leaves a PENDING registration
 that the same request repeated, or ``reconcile``, carries on from where it
 stopped, so no half-registered user can ever log in.
+
+Users are never deleted (``signals``), so a name once registered stays taken
+here. The other services may still hold records of a name whose user was
+deleted before that was so: a step that finds an earlier owner's profile or
+account ends the registration FAILED, for good, instead of handing that
+owner's money and history to the newcomer.
 """
 
 import logging
@@ -100,16 +106,32 @@ def registration_complete(*, registration: Registration) -> Registration:
     """Run the steps still missing, from the recovery point on; safe to repeat any time."""
     if registration.status == Registration.Status.COMPLETE:
         return registration
+    if registration.status == Registration.Status.FAILED:
+        raise UsernameTaken(registration.last_error.partition(": ")[2] or None)
     Registration.objects.filter(pk=registration.pk).update(
         attempts=F("attempts") + 1, updated_at=timezone.now()
     )
+    step = {"username": registration.username, "registration_key": str(registration.key)}
     try:
         if not registration.profile_created:
-            remote.profile_create(username=registration.username, **registration.contact)
+            remote.profile_create(**step, **registration.contact)
             _record_step(registration, profile_created=True)
         if not registration.account_created:
-            remote.account_create(username=registration.username)
+            remote.account_create(**step)
             _record_step(registration, account_created=True)
+    except UsernameTaken as exc:
+        _record_step(
+            registration,
+            status=Registration.Status.FAILED,
+            last_error=f"{exc.code}: {exc.detail}"[:255],
+        )
+        logger.warning(
+            "registration of %s failed for good: %s",
+            registration.username,
+            exc.detail,
+            extra={"registration": registration.pk, "code": exc.code},
+        )
+        raise
     except ApiError as exc:
         _record_step(registration, last_error=f"{exc.code}: {exc.detail}"[:255])
         logger.warning(

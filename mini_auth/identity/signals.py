@@ -1,9 +1,14 @@
-"""Tokens die with their user's rights: deactivation, deletion, loss of the admin role.
+"""Users are never deleted; tokens die with their user's rights (deactivation, demotion).
+
+A deleted user would leave their profile, account, orders and notifications
+in the other services, and their name free for someone else to register and
+inherit all of it. So a user is deactivated instead (the admin's action), and
+deleting one is refused here, whatever does it (the admin, the ORM, a shell).
 
 A token says who its user is and which roles they had when it was issued;
 ``verify`` cannot ask the database whether that is still true. So when a
-user is deactivated or deleted, or stops being staff, a per-user "not valid
-before" mark voids every token issued until then (revocation.user_tokens_cutoff).
+user is deactivated, or stops being staff, a per-user "not valid before"
+mark voids every token issued until then (revocation.user_tokens_cutoff).
 
 Signals see changes made through the model (admin, ``save()``, ``delete()``);
 a bulk ``QuerySet.update()`` bypasses them: code that deactivates users that
@@ -11,7 +16,7 @@ way must call ``user_tokens_cutoff`` itself.
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from identity.revocation import user_tokens_cutoff
@@ -44,6 +49,13 @@ def cut_off_tokens(sender, instance, created=False, raw=False, **kwargs):
         user_tokens_cutoff(username=instance.get_username(), reason=reason)
 
 
-@receiver(post_delete, sender=User, dispatch_uid="identity.user_deleted")
-def cut_off_deleted_users_tokens(sender, instance, **kwargs):
-    user_tokens_cutoff(username=instance.get_username(), reason="deleted")
+class UserDeletionRefused(Exception):
+    """Users are deactivated, never deleted."""
+
+
+@receiver(pre_delete, sender=User, dispatch_uid="identity.user_never_deleted")
+def refuse_user_deletion(sender, instance, **kwargs):
+    raise UserDeletionRefused(
+        f"User {instance.get_username()!r} is not deleted: deactivate it (is_active = False). "
+        "Their records in the other services, and their name, stay theirs."
+    )

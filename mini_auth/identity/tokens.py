@@ -47,7 +47,32 @@ FAMILY_CLAIM = "fam"
 FAMILY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 
-class RotatingRefreshToken(RefreshToken):
+class CheckedExpiry:
+    """simplejwt's ``exp`` check, refusing what it cannot compare.
+
+    PyJWT accepts any ``exp`` that ``int()`` takes (``1e30``, ``"9999999999"``);
+    simplejwt then turns it into a datetime, which raises OverflowError,
+    ValueError or TypeError: verify answered 500 and the gateway 503 for a
+    token that is simply invalid. Here such a claim is a TokenError (401).
+    """
+
+    payload: dict
+
+    def check_exp(self, claim: str = "exp", current_time=None) -> None:
+        value = self.payload.get(claim, 0)  # a missing claim: simplejwt's own error
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TokenError(f"Token '{claim}' claim is not a number")
+        try:
+            super().check_exp(claim, current_time)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise TokenError(f"Token '{claim}' claim is out of range") from exc
+
+
+class CheckedAccessToken(CheckedExpiry, AccessToken):
+    pass
+
+
+class RotatingRefreshToken(CheckedExpiry, RefreshToken):
     """simplejwt's refresh token without its own blacklist check.
 
     A used (blacklisted) token must be recognised as reuse and revoke its
@@ -223,7 +248,7 @@ def access_token_verify(*, token: str) -> TokenIdentity:
     is refused). The revocation marks come from the cache: no database query.
     """
     try:
-        access = AccessToken(token)
+        access = CheckedAccessToken(token)
     except TokenError as exc:
         raise InvalidToken() from exc
     claims = _common_claims(access)
@@ -255,7 +280,11 @@ def _common_claims(token: Token) -> TokenClaims:
         raise InvalidToken("The token has no valid session")
     if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
         raise InvalidToken("The token has no valid issue time")
-    return TokenClaims(jti=jti, family=family, username=username, issued_at=float(issued_at))
+    try:
+        issued = float(issued_at)
+    except OverflowError as exc:  # an integer past a float's range, e.g. -10**400
+        raise InvalidToken("The token has no valid issue time") from exc
+    return TokenClaims(jti=jti, family=family, username=username, issued_at=issued)
 
 
 def _valid_refresh_token(raw: str) -> RotatingRefreshToken:
@@ -269,7 +298,7 @@ def _valid_refresh_token(raw: str) -> RotatingRefreshToken:
 
 def _access_token_unless_expired(raw: str) -> AccessToken | None:
     try:
-        access = AccessToken(raw)
+        access = CheckedAccessToken(raw)
     except ExpiredTokenError:
         return None
     except TokenError as exc:

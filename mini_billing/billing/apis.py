@@ -13,33 +13,21 @@ from billing.selectors import (
     account_username_for_operation,
     operation_list,
 )
-from billing.services import account_create, operation_perform
+from billing.services import account_create, operation_perform, payment_void
 from mini_common.auth import IsEndUser, IsEndUserOrInternal, IsInternal
 from mini_common.errors import PermissionDenied
 from mini_common.fields import EnumField, MoneyField, StrictIntegerField, UsernameField
 from mini_common.idempotency import idempotent
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
-from mini_common.serializers import Serializer
+from mini_common.serializers import QuerySerializer, Serializer
 
 MAX_ORDER_ID = 2**63 - 1  # BIGINT
 TYPE_CHOICES = Operation.Type.choices
 
 
-class StrictSerializer(Serializer):
-    # Refuses fields it does not know: a misspelt "acount" must not silently move the
-    # caller's own money instead of the named account's.
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(str(name) for name in data if name not in self.fields)
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
-
-
 @extend_schema_serializer(component_name="AccountRef")
-class AccountRefSerializer(StrictSerializer):
+class AccountRefSerializer(Serializer):
     username = UsernameField()
 
 
@@ -66,7 +54,7 @@ class AccountCreateApi(APIView):
     permission_classes = [IsInternal]
 
     @extend_schema_serializer(component_name="AccountNew")
-    class InputSerializer(StrictSerializer):
+    class InputSerializer(Serializer):
         username = UsernameField()
 
     @extend_schema(
@@ -138,7 +126,7 @@ class OperationListApi(APIView):
     permission_classes = [IsEndUser]
 
     @extend_schema_serializer(component_name="OperationFilter")
-    class FilterSerializer(Serializer):
+    class FilterSerializer(QuerySerializer):
         # A query parameter is always a string: DRF's IntegerField parses "7".
         orderId = serializers.IntegerField(
             source="order_id", required=False, min_value=1, max_value=MAX_ORDER_ID
@@ -186,7 +174,7 @@ class OperateApi(APIView):
     permission_classes = [IsEndUserOrInternal]
 
     @extend_schema_serializer(component_name="Operate")
-    class InputSerializer(StrictSerializer):
+    class InputSerializer(Serializer):
         type = EnumField(choices=TYPE_CHOICES, help_text="Case-insensitive.")
         amount = MoneyField()
         account = AccountRefSerializer(required=False, allow_null=True)
@@ -219,7 +207,9 @@ class OperateApi(APIView):
             "`orderId: null` is the same as leaving it out.\n"
             "- A `PAYMENT` for an order that is already paid answers the recorded "
             "payment (200, same body) when account and amount match, **409** "
-            "`payment_exists` otherwise. An order is paid at most once.\n"
+            "`payment_exists` otherwise. An order is paid at most once, and never after "
+            "mini_order declared its payment void (POST /billing/payment/void): **409** "
+            "`payment_void`.\n"
             "- Unknown body fields are a **400**."
         ),
         request=InputSerializer,
@@ -234,7 +224,8 @@ class OperateApi(APIView):
                     "PAYMENT; nothing changed.",
                     403: "permission_denied: PAYMENT from an end user, or another user's account.",
                     404: "account_not_found",
-                    409: "payment_exists; request_in_progress (same Idempotency-Key).",
+                    409: "payment_exists; payment_void (the order was cancelled); "
+                    "request_in_progress (same Idempotency-Key).",
                     422: "balance_limit_exceeded (a deposit past 9999999999.99); "
                     "idempotency_key_reused.",
                 }
@@ -260,3 +251,50 @@ class OperateApi(APIView):
             order_id=data.get("order_id"),
         )
         return Response(OperationOutputSerializer(operation).data)
+
+
+class PaymentVoidApi(APIView):
+    """Internal: mini_order declares an order's payment void before it cancels the order."""
+
+    permission_classes = [IsInternal]
+
+    @extend_schema_serializer(component_name="PaymentVoidRequest")
+    class InputSerializer(Serializer):
+        orderId = StrictIntegerField(source="order_id", min_value=1, max_value=MAX_ORDER_ID)
+
+    @extend_schema_serializer(component_name="PaymentVoidState")
+    class OutputSerializer(Serializer):
+        orderId = serializers.IntegerField()
+        state = serializers.ChoiceField(choices=["VOID", "PAID"])
+        payment = OperationOutputSerializer(allow_null=True)
+
+    @extend_schema(
+        summary="Declare an order's payment void (internal)",
+        description=(
+            "For the order of the user in X-Username: if its PAYMENT happened, answers "
+            "`state: PAID` with that payment; otherwise records that the payment is void "
+            "and answers `state: VOID`, and every later PAYMENT for the order is a **409** "
+            "`payment_void` that moves no money. Idempotent by nature: asking again "
+            "answers the same."
+        ),
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            **problem_responses(
+                {
+                    400: "validation_error (no X-Username names the order's user)",
+                    403: "permission_denied: not an internal caller (no X-Service).",
+                }
+            ),
+        },
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order_id = serializer.validated_data["order_id"]
+        username = account_username_for_operation(caller=request.user, username=None)
+        outcome = payment_void(username=username, order_id=order_id)
+        paid = isinstance(outcome, Operation)
+        answer = {"orderId": order_id, "state": "PAID" if paid else "VOID"}
+        answer["payment"] = outcome if paid else None
+        return Response(self.OutputSerializer(answer).data)

@@ -2,7 +2,13 @@
 
 from mini_common.errors import ApiError, Conflict, InsufficientFunds, NotFound
 
-__all__ = ["AccountNotFound", "BalanceLimitExceeded", "InsufficientFunds", "PaymentExists"]
+__all__ = [
+    "AccountNotFound",
+    "BalanceLimitExceeded",
+    "InsufficientFunds",
+    "PaymentExists",
+    "PaymentVoided",
+]
 
 
 class AccountNotFound(NotFound):
@@ -19,3 +25,10 @@ class BalanceLimitExceeded(ApiError):
     status_code = 422
     code = "balance_limit_exceeded"
     title = "The balance would exceed its limit"
+
+
+class PaymentVoided(Conflict):
+    """The order was cancelled (its payment declared void) before this PAYMENT arrived."""
+
+    code = "payment_void"
+    title = "This order was cancelled: its payment is void"

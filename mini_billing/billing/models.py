@@ -117,3 +117,22 @@ class Operation(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableRowError("Operations are never deleted")
+
+
+class PaymentVoid(models.Model):
+    """An order's payment declared void: that order is cancelled and is never paid.
+
+    mini_order records it before it cancels an unpaid order (``payment_void``),
+    and a PAYMENT for the order that arrives later (a request that stalled
+    in a worker) is refused with ``payment_void`` instead of taking money.
+    """
+
+    order_id = models.BigIntegerField(unique=True)
+    username = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"payment of order {self.order_id} void"

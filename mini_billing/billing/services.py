@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from billing.errors import (
@@ -19,8 +20,9 @@ from billing.errors import (
     BalanceLimitExceeded,
     InsufficientFunds,
     PaymentExists,
+    PaymentVoided,
 )
-from billing.models import MAX_BALANCE, ZERO, Account, Operation
+from billing.models import MAX_BALANCE, ZERO, Account, Operation, PaymentVoid
 from billing.selectors import payment_for_order
 from mini_common import metrics
 from mini_common.db import atomic_step
@@ -81,6 +83,13 @@ def _debit(
     with atomic_step():
         moved = _balance_moved(username=username, by=-amount, lowest=amount, highest=MAX_BALANCE)
         if moved is not None:
+            if order_id is not None and PaymentVoid.objects.filter(order_id=order_id).exists():
+                # Read while the UPDATE holds the account row (see payment_void): raised
+                # inside the block, so the debit above is rolled back with it.
+                raise PaymentVoided(
+                    f"Order {order_id} was cancelled; its payment is void",
+                    extra={"orderId": order_id},
+                )
             return _record(moved, operation_type=operation_type, amount=amount, order_id=order_id)
     _account_must_exist(username)
     transaction.on_commit(
@@ -152,6 +161,29 @@ def _pay(*, username: str, amount: Decimal, order_id: int) -> tuple[Operation, b
             f"Order {order_id} is already paid by another payment", extra={"orderId": order_id}
         )
     return existing, False
+
+
+def payment_void(*, username: str, order_id: int) -> Operation | PaymentVoid:
+    """Declare the order's payment void, unless it happened: the payment, or the void.
+
+    What makes "a cancelled order is never paid" hold by construction. A PAYMENT
+    checks for the void after its UPDATE has locked the account row; this takes
+    the same row lock (a no-op UPDATE, which also takes SQLite's write lock)
+    before it looks for the payment. So the two are ordered by that lock: the
+    payment committed first is found here, and a void committed first is found
+    by the payment, which then rolls back. Repeating it answers the same.
+    """
+    with transaction.atomic():
+        Account.objects.filter(username=username).update(updated_at=F("updated_at"))
+        payment = payment_for_order(order_id=order_id)
+        if payment is not None:
+            return payment
+        void, created = PaymentVoid.objects.get_or_create(
+            order_id=order_id, defaults={"username": username}
+        )
+    if created:
+        logger.info("payment of order %s declared void", order_id, extra={"order_id": order_id})
+    return void
 
 
 def _record(

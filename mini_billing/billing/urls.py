@@ -6,6 +6,7 @@ from billing.apis import (
     AccountFullApi,
     OperateApi,
     OperationListApi,
+    PaymentVoidApi,
 )
 
 urlpatterns = [
@@ -14,4 +15,5 @@ urlpatterns = [
     path("account/full", AccountFullApi.as_view(), name="account-full"),
     path("account/operations", OperationListApi.as_view(), name="account-operations"),
     path("account/operate", OperateApi.as_view(), name="account-operate"),
+    path("payment/void", PaymentVoidApi.as_view(), name="payment-void"),
 ]

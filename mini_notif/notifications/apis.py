@@ -14,7 +14,7 @@ from mini_common.fields import (
 from mini_common.idempotency import mark_replayed, request_key
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
-from mini_common.serializers import Serializer
+from mini_common.serializers import QuerySerializer, Serializer
 from notifications.fields import ParentIdField, parent_id_validate
 from notifications.models import TEXT_MAX_LENGTH, Notification
 from notifications.selectors import notification_list
@@ -97,7 +97,7 @@ class NotificationApi(APIView):
                 data["parent_id"] = _parent_id_of(data["parent_type"], data["parent_id"])
             return data
 
-    class FilterSerializer(Serializer):
+    class FilterSerializer(QuerySerializer):
         notificationType = EnumField(
             source="notification_type", choices=Notification.Type.values, required=False
         )

@@ -15,7 +15,7 @@ from mini_common.fields import (
 from mini_common.idempotency import mark_replayed, request_key
 from mini_common.pagination import StandardPagination
 from mini_common.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, page_of, problem_responses
-from mini_common.serializers import Serializer
+from mini_common.serializers import QuerySerializer, Serializer
 from orders.models import MAX_POSITIONS, MAX_PRODUCT_ID, MAX_QUANTITY, MAX_SHOP_ID, Order
 from orders.remote import BILLING
 from orders.selectors import order_get, order_list
@@ -36,7 +36,8 @@ is accepted for any of these integers and answered as the number. `totalCost`
 (null = absent) defaults to the sum of price x quantity, which must be > 0 and at most
 999999999.99 (400); a different `totalCost` is a 422 `total_mismatch` with
 `expectedTotalCost`. `username`, if given, must be the caller, admins included (403).
-`status`, `id`, `createdAt` and other unknown fields are ignored.
+`id`, `status`, `createdAt` and `updatedAt` (an order's read-only fields) are accepted and
+ignored; any other unknown field, here or in a position, is a 400 that names it.
 
 Failures: 503 `dependency_unavailable` with `Retry-After` while mini_billing's circuit is
 open: answered at once, before anything is saved (no order, no key used). 503 with
@@ -89,6 +90,8 @@ class OrderApi(APIView):
         class Meta:
             ref_name = "OrderCreate"  # the OpenAPI component's name
 
+        # API.md: the course's client sends the order back with these; they are ignored.
+        ignored_fields = ("id", "status", "createdAt", "updatedAt")
         orderPositions = PositionInputSerializer(
             source="positions", many=True, allow_empty=False, max_length=MAX_POSITIONS
         )
@@ -103,7 +106,7 @@ class OrderApi(APIView):
         totalCost = MoneyField(source="total_cost", required=False, allow_null=True, default=None)
         username = StrictCharField(max_length=150, required=False, allow_null=True, default=None)
 
-    class FilterSerializer(Serializer):
+    class FilterSerializer(QuerySerializer):
         username = UsernameField(required=False)
         status = EnumField(choices=Order.Status.values, required=False)
 

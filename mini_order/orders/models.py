@@ -16,8 +16,11 @@ class Order(models.Model):
 
     ``status`` records the payment step (NEW until mini_billing answered);
     ``notified_status`` the notification step: the status whose notification
-    mini_notif accepted, blank until then. With ``idempotency_key`` and
-    ``locked_until`` the row is also the record of the client's key.
+    mini_notif accepted, blank until then. ``payment_voided``: mini_billing has
+    recorded that this order's payment is void, so a CANCELLED order with it is
+    never paid (one without it is checked by ``reconcile``). With
+    ``idempotency_key`` and ``locked_until`` the row is also the record of the
+    client's key.
     """
 
     class Status(models.TextChoices):
@@ -34,6 +37,7 @@ class Order(models.Model):
     idempotency_key = models.CharField(max_length=255, blank=True)
     payment_operation_id = models.CharField(max_length=64, blank=True)
     notified_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    payment_voided = models.BooleanField(default=False)
     # The lease of the request working on the order: until then a retry with the
     # same key gets 409 request_in_progress. Null when no request is.
     locked_until = models.DateTimeField(null=True, blank=True)
@@ -61,6 +65,12 @@ class Order(models.Model):
             models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
             models.Index(fields=["username", "-created_at"], name="order_user_created_idx"),
             models.Index(fields=["-created_at"], name="order_created_idx"),
+            # Cancelled orders whose payment billing has not declared void yet: reconcile's.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="CANCELLED", payment_voided=False),
+                name="order_void_pending_idx",
+            ),
             # Final orders whose notification is still owed: what reconcile scans.
             models.Index(
                 fields=["created_at"],

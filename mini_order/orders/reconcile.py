@@ -4,12 +4,18 @@
    records: a payment found makes the order PAID; none, and the order older than
    ORDER_RETRY_WINDOW, makes it CANCELLED; none inside the window leaves it NEW
    (its client may still retry). The job never takes a payment itself.
-2. Every PAID or INSUFFICIENT_FUNDS order whose notification is still owed gets
+   A cancellation is made safe first: mini_billing declares the payment void,
+   and a PAYMENT that arrives later (stalled in a billing worker) takes nothing.
+2. Every CANCELLED order whose payment is not declared void yet (billing refused
+   the payment request; or cancelled before voids existed) gets it declared
+   void, or, if its payment happened after all, becomes PAID: billing's word
+   on money is final.
+3. Every PAID or INSUFFICIENT_FUNDS order whose notification is still owed gets
    it, under the same Idempotency-Key as the request used: never twice.
 
 A request's lease on an order (``locked_until``) does not hold the job back: it
-never takes money, and it cancels only orders past the retry window, which no
-request pays any more (``order_payment_deadline``). Safe to run at any time,
+never takes money, and it cancels only orders past the retry window, whose
+payment it has had declared void first. Safe to run at any time,
 any number of times, concurrently: each transition is
 a conditional UPDATE from the status that was read, so only one run makes it,
 and no database lock is held across a remote call. An order whose dependency
@@ -33,6 +39,7 @@ from orders.services import (
     Settlement,
     order_notify,
     order_settle_from_billing,
+    order_void_confirm,
 )
 
 logger = logging.getLogger("orders.reconcile")
@@ -42,8 +49,9 @@ Status = Order.Status
 
 @dataclass
 class ReconcileSummary:
-    paid: int = 0  # NEW orders whose payment was found
+    paid: int = 0  # NEW or CANCELLED orders whose payment was found
     cancelled: int = 0  # NEW orders abandoned without payment
+    voided: int = 0  # CANCELLED orders whose payment was declared void now
     unpaid: int = 0  # NEW orders without payment, still inside the retry window
     notified: int = 0  # notifications delivered
     unavailable: int = 0  # orders skipped: a service could not answer
@@ -62,6 +70,7 @@ def orders_reconcile(
     summary = ReconcileSummary()
     orders = Order.objects.all() if order_ids is None else Order.objects.filter(pk__in=order_ids)
     _settle_new_orders(orders, now=now, summary=summary)
+    _void_cancelled_orders(orders, summary=summary)
     _notify_final_orders(orders, summary=summary)
     if summary != ReconcileSummary():
         logger.info("reconcile: %s", summary)
@@ -93,6 +102,24 @@ def _settle_new_orders(
             summary.cancelled += 1
         elif settlement == Settlement.UNPAID:
             summary.unpaid += 1
+
+
+def _void_cancelled_orders(orders: QuerySet[Order], *, summary: ReconcileSummary) -> None:
+    unconfirmed = orders.filter(status=Status.CANCELLED, payment_voided=False)
+    for order_id in list(unconfirmed.order_by("created_at").values_list("pk", flat=True)):
+        order = Order.objects.filter(pk=order_id).first()
+        if order is None:
+            continue
+        try:
+            settlement = order_void_confirm(order=order)
+        except DependencyUnavailable as exc:
+            logger.warning("order %s: payment not declared void: %s", order_id, exc.detail)
+            summary.unavailable += 1
+            continue
+        if settlement == Settlement.PAID:
+            summary.paid += 1
+        elif settlement == Settlement.CANCELLED:
+            summary.voided += 1
 
 
 def _notify_final_orders(orders: QuerySet[Order], *, summary: ReconcileSummary) -> None:

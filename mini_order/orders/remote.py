@@ -30,6 +30,7 @@ RETRY_AFTER_SECONDS = 5
 class PaymentOutcome(StrEnum):
     PAID = "PAID"
     DECLINED = "DECLINED"  # 402 insufficient_funds: the balance is too low
+    VOID = "VOID"  # 409 payment_void: the order was cancelled first, nothing was taken
     REJECTED = "REJECTED"  # any other refusal (no account, invalid request): nothing was taken
 
 
@@ -99,6 +100,8 @@ def payment_take(*, order_id: int, username: str, amount: Decimal, idempotency_k
     code, detail = _problem(response)
     if response.status == 402:
         return Payment(PaymentOutcome.DECLINED, code=code or "insufficient_funds", detail=detail)
+    if response.status == 409 and code == "payment_void":
+        return Payment(PaymentOutcome.VOID, code=code, detail=detail)
     logger.warning(
         "billing rejected the payment of order %s: %s %s",
         order_id,
@@ -138,6 +141,31 @@ def payment_find(*, order_id: int, username: str, amount: Decimal) -> str | None
                 return None
             return _operation_id(operation) or "?"
     return None
+
+
+def payment_void(*, order_id: int, username: str, amount: Decimal) -> str | None:
+    """Have mini_billing declare the order's payment void; the payment's id if it happened.
+
+    None: the payment is void now (or was already), and no PAYMENT for the order
+    will ever take money. Anything but a definite answer raises.
+    """
+    response = service_client(BILLING).post(
+        "/billing/payment/void", json={"orderId": order_id}, username=username
+    )
+    data = response.data if isinstance(response.data, dict) else {}
+    if not response.ok or data.get("state") not in ("VOID", "PAID"):
+        if response.ok:
+            logger.error("unexpected answer from billing's payment void: %r", response.data)
+        raise _retry_later(BILLING, response)
+    if data["state"] == "VOID":
+        return None
+    payment = data.get("payment") if isinstance(data.get("payment"), dict) else {}
+    if _amount(payment.get("amount")) != amount:
+        # As in payment_find: not this order's payment (an order id reused after a
+        # reset of this database), and ours can no longer happen.
+        logger.error("billing has a payment of another amount for order %s", order_id)
+        return None
+    return _operation_id(payment) or "?"
 
 
 def _amount(value: Any) -> Decimal | None:

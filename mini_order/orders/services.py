@@ -229,21 +229,41 @@ def _order_mark_paid(order: Order, *, operation_id: str, **fields) -> bool:
 def order_settle_from_billing(*, order: Order, cancel_unpaid: bool) -> Settlement:
     """Settle a NEW order from what mini_billing knows, without ever moving money.
 
-    Its payment found: PAID. None, and ``cancel_unpaid``: CANCELLED. Otherwise
-    it stays NEW. ``order`` is refreshed in place.
+    Its payment found: PAID. None, and ``cancel_unpaid``: mini_billing declares
+    the payment void first, then the order is CANCELLED, so no PAYMENT still on
+    its way (stalled in a billing worker) can take money for it afterwards.
+    Otherwise it stays NEW. ``order`` is refreshed in place.
     """
-    operation_id = remote.payment_find(
-        order_id=order.pk, username=order.username, amount=order.total_cost
-    )
+    ask = remote.payment_void if cancel_unpaid else remote.payment_find
+    operation_id = ask(order_id=order.pk, username=order.username, amount=order.total_cost)
     if operation_id is not None:
         paid = _order_mark_paid(order, operation_id=operation_id)
         return Settlement.PAID if paid else Settlement.UNCHANGED
     if not cancel_unpaid:
         return Settlement.UNPAID
-    if _transition(order, to=Status.CANCELLED, sources=[Status.NEW]):
+    if _transition(order, to=Status.CANCELLED, sources=[Status.NEW], payment_voided=True):
         logger.info("order %s cancelled: never paid", order.pk, extra={"order_id": order.pk})
         return Settlement.CANCELLED
     return Settlement.UNCHANGED
+
+
+def order_void_confirm(*, order: Order) -> Settlement:
+    """Make sure a CANCELLED order is never paid: its payment declared void in mini_billing.
+
+    For orders cancelled without that (billing refused the payment request, or
+    cancelled before voids existed). If the payment did happen, mini_billing's
+    word is final: the order becomes PAID (and owes its notification).
+    """
+    if order.status != Status.CANCELLED or order.payment_voided:
+        return Settlement.UNCHANGED
+    operation_id = remote.payment_void(
+        order_id=order.pk, username=order.username, amount=order.total_cost
+    )
+    if operation_id is not None:
+        paid = _order_mark_paid(order, operation_id=operation_id)
+        return Settlement.PAID if paid else Settlement.UNCHANGED
+    update_if_unchanged(order, where={"status": Status.CANCELLED}, payment_voided=True)
+    return Settlement.CANCELLED
 
 
 def order_pay(*, order: Order, now: datetime | None = None) -> Order:
@@ -265,6 +285,10 @@ def order_pay(*, order: Order, now: datetime | None = None) -> Order:
         amount=order.total_cost,
         idempotency_key=payment_key(order.pk),
     )
+    if payment.outcome == remote.PaymentOutcome.VOID:
+        # reconcile cancelled the order while this request was away: nothing was taken.
+        _transition(order, to=Status.CANCELLED, sources=[Status.NEW], payment_voided=True)
+        return order
     if payment.outcome == remote.PaymentOutcome.REJECTED:
         # Billing refused the request itself (e.g. the user has no account): nothing was taken.
         _transition(order, to=Status.CANCELLED, sources=[Status.NEW])
@@ -372,7 +396,9 @@ def order_place(
     except DependencyUnavailable as exc:
         raise DependencyUnavailable(
             exc.service,
-            f"{exc.detail}; order {order.pk} is saved and not paid yet",
+            f"{exc.detail}. Order {order.pk} is saved; whether it gets paid is not known "
+            "yet. Repeat this request with the same Idempotency-Key to learn the outcome "
+            f"(or read GET /api/v1/order/{order.pk}): a request with a new key is a new order.",
             retry_after=exc.retry_after,
             extra={"orderId": order.pk},
         ) from exc

@@ -1,7 +1,7 @@
 """Three views of the public routes, reduced to one question: where does a request go?
 
 - API.md's table "The gateway's routes" and its endpoints marked internal
-  (the contract; ../shared/API.md, or the copy in api_routes.md);
+  (the contract, docs/api.md);
 - gateway_nginx/nginx.conf.template, by nginx's location matching;
 - the rendered Ingresses, by ingress-nginx's location matching.
 

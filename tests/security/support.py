@@ -19,6 +19,7 @@ SERVICE_PATHS = {
 INTERNAL_ENDPOINTS = [
     ("user", "/api/v1/user", {"username": "internal_probe", "email": "p@example.com"}),
     ("billing", "/billing/account/new", {"username": "internal_probe"}),
+    ("billing", "/billing/payment/void", {"orderId": 1}),
     (
         "notif",
         "/api/v1/notification",

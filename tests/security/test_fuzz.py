@@ -41,14 +41,18 @@ CHECKS = ",".join(
 INTERNAL_OPERATIONS = {
     "auth": ["api_v1_auth_verify_retrieve"],
     "user": ["api_v1_user_create", "api_v1_user_retrieve"],
-    "billing": ["billing_account_new_create", "billing_account_operations_retrieve"],
+    "billing": [
+        "billing_account_new_create",
+        "billing_account_operations_retrieve",
+        "billing_payment_void_create",
+    ],
     "order": [],
     "notif": ["notification_create"],
 }
 GATEWAY_EXCLUDED = {
     "auth": ["api_v1_auth_verify_retrieve"],
     "user": ["api_v1_user_create"],
-    "billing": ["billing_account_new_create"],
+    "billing": ["billing_account_new_create", "billing_payment_void_create"],
     "order": [],
     "notif": ["notification_create"],
 }

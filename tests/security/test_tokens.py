@@ -280,22 +280,6 @@ def test_a_deactivated_users_tokens_stop_working(secure_system, gateway):
     )
 
 
-def test_a_deleted_users_tokens_stop_working(secure_system, gateway):
-    user = register_user(gateway, prefix="deleted")
-    tokens = fresh_tokens(gateway, user)
-    me = gateway.as_user(tokens["accessToken"])
-    assert me.get(PROBE).status_code == 200
-
-    _shell(
-        secure_system,
-        "from django.contrib.auth import get_user_model as m; "
-        f"m().objects.get(username={user.username!r}).delete()",
-    )
-
-    wait_until_refused(me, PROBE, within=REVOCATION_BOUND)
-    assert_problem(refresh(gateway, tokens["refreshToken"]), 401)
-
-
 def test_a_token_for_a_user_who_never_existed_is_refused_by_the_services(gateway, forger):
     """Even a key holder's token for a nobody reaches no data: the services own none for it."""
     response = as_bearer(gateway, forger.token("nobody_ever_registered"))

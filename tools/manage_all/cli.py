@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="gateway port; the services take the next five (default 8000)",
     )
+    up.add_argument(
+        "--db-prefix",
+        metavar="PREFIX",
+        help="with --postgres: the databases are <PREFIX>_auth, ... (default mini_, "
+        "or mini_<base port>_ when the base port is not 8000)",
+    )
     up.set_defaults(handler=commands.cmd_up)
 
     sub.add_parser("down", help="stop everything").set_defaults(handler=commands.cmd_down)

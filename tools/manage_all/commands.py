@@ -71,9 +71,12 @@ def _system_for_up(args: argparse.Namespace) -> System:
     for name in SERVICES:
         if name not in services:
             print(f"warning: {process_name(name)} does not exist yet; skipped", flush=True)
-    database_urls = (
-        postgres.service_database_urls(args.postgres, SERVICES) if args.postgres else None
-    )
+    database_urls = None
+    if args.postgres:
+        prefix = postgres.instance_prefix(args.base_port, args.db_prefix)
+        database_urls = postgres.service_database_urls(args.postgres, SERVICES, prefix=prefix)
+    elif args.db_prefix is not None:
+        raise ManageError("--db-prefix names PostgreSQL databases: use it with --postgres")
     system = System(
         default_var_dir(env),
         ports=default_ports(args.base_port),
@@ -111,6 +114,10 @@ def _print_summary(system: System, seeded: bool) -> None:
     for name in system.services:
         admin, docs = f"{base}/admin/{name}/", f"{base}/docs/{name}/"
         print(f"  {process_name(name):<13}{system.url(name):<24}{admin:<39}{docs}")
+    databases = postgres.database_names(system.database_urls)
+    if databases:
+        names = ", ".join(databases[name] for name in system.services if name in databases)
+        print(f"\n  databases    {names}")
     print(f"\n  logs         {system.log_dir}/ and {system.nginx_dir}/")
     if seeded:
         print(f"  demo user    {DEMO_USERNAME} / {DEMO_PASSWORD} (balance 1000)")

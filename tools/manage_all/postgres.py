@@ -7,15 +7,19 @@ python, which has psycopg2.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .layout import ManageError
+from .layout import DEFAULT_BASE_PORT, ManageError
 
 DEFAULT_TEST_URL = "postgresql://postgres@127.0.0.1:5432"
+DEFAULT_PREFIX = "mini_"
+# A plain identifier, short enough that "<prefix>billing" stays within PostgreSQL's 63 bytes.
+_PREFIX = re.compile(r"[a-z][a-z0-9_]{0,49}\Z")
 
 # Runs inside the venv: argv[1] is a JSON list of [maintenance_url, dbname],
 # argv[2] "keep" (create if missing), "fresh" (drop, then create) or "drop".
@@ -48,8 +52,31 @@ def is_postgres(url: str) -> bool:
     return urlsplit(url).scheme in ("postgres", "postgresql", "pgsql")
 
 
+def instance_prefix(base_port: int = DEFAULT_BASE_PORT, db_prefix: str | None = None) -> str:
+    """The prefix of one system's database names on a shared PostgreSQL server.
+
+    ``db_prefix`` if given (an ending "_" added); else "mini_" on the default
+    base port (mini_auth, mini_user, ...) and "mini_<port>_" on another, so that
+    two systems on one server never share a database.
+    """
+    if db_prefix is None:
+        return DEFAULT_PREFIX if base_port == DEFAULT_BASE_PORT else f"mini_{base_port}_"
+    prefix = db_prefix if db_prefix.endswith("_") else f"{db_prefix}_"
+    if not _PREFIX.match(prefix):
+        raise ManageError(
+            f"--db-prefix {db_prefix!r}: a lower-case letter, then lower-case letters,"
+            " digits and _ (at most 50)"
+        )
+    return prefix
+
+
+def database_names(urls: Mapping[str, str]) -> dict[str, str]:
+    """{service: database name} of the PostgreSQL URLs among urls."""
+    return {name: urlsplit(url).path.lstrip("/") for name, url in urls.items() if is_postgres(url)}
+
+
 def service_database_urls(
-    server_url: str, services: Iterable[str], prefix: str = "mini_"
+    server_url: str, services: Iterable[str], prefix: str = DEFAULT_PREFIX
 ) -> dict[str, str]:
     """postgresql://user@host:port -> {name: postgresql://user@host:port/<prefix><name>}.
 

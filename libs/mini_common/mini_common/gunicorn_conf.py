@@ -11,7 +11,8 @@ Observability, per process:
   ``<MINI_METRICS_DIR or <var>/metrics>/<proc name>`` is emptied and exported
   to the workers as ``PROMETHEUS_MULTIPROC_DIR``; ``child_exit`` marks a dead
   worker's live gauges as gone;
-- ``post_fork`` (each worker): fresh HTTP pools and breakers, then tracing
+- ``post_fork`` (each worker): gunicorn's own error answers made problem+json
+  (mini_common.gunicorn_errors), fresh HTTP pools and breakers, then tracing
   (mini_common.tracing), whose exporter thread must be born in the worker;
   ``worker_exit`` flushes the spans still queued.
 """
@@ -73,6 +74,10 @@ def on_starting(server):
 
 
 def post_fork(server, worker):
+    # gunicorn's own refusals (a control character in a header, ...) as problem+json.
+    from mini_common import gunicorn_errors
+
+    gunicorn_errors.install()
     # Connections and breaker state must not be shared with the parent process.
     from mini_common.breakers import reset_breakers
     from mini_common.client import reset_clients

@@ -12,6 +12,12 @@ Decorate a DRF view method with ``@idempotent``:
 - a 400 stores nothing (a corrected retry may reuse the key); a 5xx leaves the
   key claimable again, so that a retry resumes the work.
 
+A key's scope is (calling service, user, method, path, key): the service is the
+caller's ``X-Service`` (trusted only with the internal token), "" for a client
+through the gateway, which strips that header. So the keys services derive
+from business objects (mini_order's ``order-17-payment``) live in a scope no
+client can write to: a client sending that key gets a key of its own.
+
 ``@idempotent(atomic=True)`` is for views whose only effects are rows of this
 service's database (mini_billing's money moves): the work and the stored
 response are one transaction, committed together or not at all, and the
@@ -78,14 +84,39 @@ def payload_fingerprint(data) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def claim_key(*, username: str, method: str, path: str, key: str, fingerprint: str):
+def key_scope(*, service: str = "", username: str = "", method: str, path: str, key: str) -> dict:
+    """The fields that name one key's record: ``service`` "" is a client through the gateway."""
+    return {
+        "service": service,
+        "username": username,
+        "method": method,
+        "path": path[:255],
+        "key": key,
+    }
+
+
+def request_scope(request, key: str) -> dict:
+    """The scope of ``key`` sent with ``request``: its calling service, user, method and path."""
+    user = request.user
+    return key_scope(
+        service=getattr(user, "service", "") or "",
+        username=getattr(user, "username", "") or "",
+        method=request.method,
+        path=request.path,
+        key=key,
+    )
+
+
+def claim_key(
+    *, service: str = "", username: str, method: str, path: str, key: str, fingerprint: str
+):
     """Claim the key for this request; returns the completed record to replay, or None.
 
     Raises IdempotencyKeyReused or RequestInProgress when the key is not ours.
     """
     now = timezone.now()
     lease = now + timedelta(seconds=mini_setting("IDEMPOTENCY_LEASE"))
-    scope = {"username": username, "method": method, "path": path, "key": key}
+    scope = key_scope(service=service, username=username, method=method, path=path, key=key)
     try:
         with savepoint_if_nested():  # one INSERT: the unique constraint decides
             IdempotencyRecord.objects.create(
@@ -145,13 +176,6 @@ def replay(record: IdempotencyRecord) -> Response:
     if record.response_content_type.startswith("application/problem+json"):
         response.content_type = "application/problem+json"
     return response
-
-
-def _scope_owner(user) -> str:
-    """The user a key belongs to; a service calling for no user has a scope of its own."""
-    username = getattr(user, "username", "") or ""
-    service = getattr(user, "service", "") or ""
-    return username or (f"service:{service}" if service else "")
 
 
 def _is_final(response: Response) -> bool:
@@ -225,12 +249,7 @@ def idempotent(view_method=None, *, atomic: bool = False):
         if key is None:
             return view_method(self, request, *args, **kwargs)
         run = {
-            "scope": {
-                "username": _scope_owner(request.user),
-                "method": request.method,
-                "path": request.path[:255],
-                "key": key,
-            },
+            "scope": request_scope(request, key),
             "fingerprint": payload_fingerprint(request.data),
         }
         if atomic:

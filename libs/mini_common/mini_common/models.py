@@ -4,8 +4,11 @@ from django.db import models
 class IdempotencyRecord(models.Model):
     """One Idempotency-Key use: claimed while processing, then the stored final response.
 
-    The unique constraint on (username, method, path, key) is what settles
-    concurrent duplicates: only one INSERT wins.
+    The unique constraint on (service, username, method, path, key) is what
+    settles concurrent duplicates: only one INSERT wins. ``service`` is the
+    calling service (``X-Service``), "" for a client through the gateway (which
+    strips that header): a key a service derives (``order-17-payment``) lives in
+    a scope no client can write to.
     """
 
     class State(models.TextChoices):
@@ -14,6 +17,7 @@ class IdempotencyRecord(models.Model):
         # The last attempt failed in a way a retry may fix (5xx): it may be claimed again.
         RETRYABLE = "RETRYABLE"
 
+    service = models.CharField(max_length=40, blank=True, default="")
     username = models.CharField(max_length=150, blank=True)
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=255)
@@ -30,9 +34,11 @@ class IdempotencyRecord(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["username", "method", "path", "key"], name="idempotency_scope_unique"
+                fields=["service", "username", "method", "path", "key"],
+                name="idempotency_caller_scope_unique",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.method} {self.path} [{self.key}] by {self.username or '-'}: {self.state}"
+        caller = "/".join(filter(None, [self.service, self.username])) or "-"
+        return f"{self.method} {self.path} [{self.key}] by {caller}: {self.state}"

@@ -53,7 +53,19 @@ def problem(
     if errors:
         body["errors"] = errors
     body.update(extra)
-    return body
+    return _encodable(body)
+
+
+def _encodable(value: Any) -> Any:
+    """``value`` with every string encodable as UTF-8: an error may echo what a client
+    sent, and a lone surrogate in it would make the answer itself fail (a 500)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(key): _encodable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    return value
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:

@@ -10,6 +10,8 @@ from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
     OpenApiSerializerFieldExtension,
 )
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -22,6 +24,22 @@ from rest_framework import serializers
 from mini_common.money import MAX_AMOUNT
 from mini_common.pagination import StandardPagination
 from mini_common.problems import PROBLEM_CONTENT_TYPE
+
+
+class StrictBodyAutoSchema(AutoSchema):
+    """Request bodies as mini_common's Serializer takes them (docs/CONVENTIONS.md):
+    ``additionalProperties: false``, with the ``ignored_fields`` listed as accepted
+    and ignored. (Query-string filters are parameters, not bodies.)"""
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        serializer = force_instance(serializer)
+        if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
+            properties = schema.setdefault("properties", {})
+            for name in serializer.ignored_fields:
+                properties.setdefault(name, {"description": "Accepted and ignored."})
+            schema["additionalProperties"] = False
+        return schema
 
 
 class GatewayHeaderScheme(OpenApiAuthenticationExtension):
@@ -134,14 +152,17 @@ PAGE_PARAMETERS = [
 ]
 
 
+PAGE_LINK = "That page as a relative URL (path and query, e.g. `/api/v1/order?page=2`), or null."
+
+
 def page_of(item: type[serializers.Serializer], *, name: str) -> serializers.Serializer:
     """The body StandardPagination answers, as the component ``name``: items in ``results``."""
     return inline_serializer(
         name=name,
         fields={
             "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
+            "next": serializers.CharField(allow_null=True, help_text=PAGE_LINK),
+            "previous": serializers.CharField(allow_null=True, help_text=PAGE_LINK),
             "results": item(many=True),
         },
     )

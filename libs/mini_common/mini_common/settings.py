@@ -295,7 +295,7 @@ def service_settings(
             "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
             "DEFAULT_PAGINATION_CLASS": "mini_common.pagination.StandardPagination",
             "EXCEPTION_HANDLER": "mini_common.problems.problem_exception_handler",
-            "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+            "DEFAULT_SCHEMA_CLASS": "mini_common.schema.StrictBodyAutoSchema",
             "UNAUTHENTICATED_USER": None,
             "COERCE_DECIMAL_TO_STRING": False,
         },

@@ -7,6 +7,7 @@ from django.utils import timezone
 from mini_common.errors import RequestInProgress
 from mini_common.idempotency import claim_key, payload_fingerprint
 from mini_common.models import IdempotencyRecord
+from mini_common.testing import migrated_to, migrations_restored  # noqa: F401 (fixture)
 from tests.urls import CALLS, CONFLICT
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,59 @@ def test_same_key_other_payload_is_422(alice):
 def test_keys_are_scoped_per_user(alice, make_user_client):
     post(alice)
     assert post(make_user_client("bob")).json()["n"] == 2
+
+
+def test_a_services_keys_are_not_the_users_own(alice, make_service_client):
+    # mini_order pays alice's order under a key it derives; alice sent that key first.
+    order = make_service_client("mini_order", username="alice")
+    body = {**BODY, "outcome": "poor"}
+    assert post(alice, body, key="order-18-payment").status_code == 402
+    paid = post(order, key="order-18-payment")
+    assert paid.status_code == 201
+    assert "Idempotent-Replayed" not in paid
+    assert post(order, key="order-18-payment")["Idempotent-Replayed"] == "true"
+    assert post(alice, body, key="order-18-payment")["Idempotent-Replayed"] == "true"
+    scopes = IdempotencyRecord.objects.filter(key="order-18-payment")
+    assert sorted(scopes.values_list("service", "username")) == [
+        ("", "alice"),
+        ("mini_order", "alice"),
+    ]
+
+
+def test_a_users_key_does_not_reach_a_services_stored_answer(alice, make_service_client):
+    order = make_service_client("mini_order", username="alice")
+    post(order, key="order-19-payment")
+    # Another body: for the service's own scope this would be a 422.
+    response = post(alice, {**BODY, "amount": "3"}, key="order-19-payment")
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    assert len(CALLS) == 2
+
+
+def test_each_service_has_its_own_scope(make_service_client):
+    first = post(make_service_client("mini_order", username="alice"))
+    other = post(make_service_client("mini_auth", username="alice"))
+    assert [r.status_code for r in (first, other)] == [201, 201]
+    assert not any("Idempotent-Replayed" in r for r in (first, other))
+    assert sorted(IdempotencyRecord.objects.values_list("service", "username")) == [
+        ("mini_auth", "alice"),
+        ("mini_order", "alice"),
+    ]
+
+
+def test_an_unknown_service_name_is_no_service(alice, make_service_client):
+    # X-Service names only the known services; any other is the caller's own scope.
+    post(make_service_client("mini_evil", username="alice"))
+    assert post(alice)["Idempotent-Replayed"] == "true"
+
+
+def test_one_transaction_keys_are_scoped_per_service(alice, make_service_client):
+    order = make_service_client("mini_order", username="alice")
+    assert post_once(alice, key="order-20-payment").status_code == 201
+    paid = post_once(order, key="order-20-payment")
+    assert "Idempotent-Replayed" not in paid
+    assert post_once(order, key="order-20-payment")["Idempotent-Replayed"] == "true"
+    assert work_rows() == ["charge-1", "charge-2"]
 
 
 def test_business_failure_is_stored_and_replayed(alice):
@@ -230,3 +284,51 @@ def test_one_transaction_is_one_begin_and_one_commit(alice):
     # The work, then the claim with the answer; no savepoints, no autocommit statement.
     # (SQLite's backend sends its BEGIN as a statement; psycopg2 sends it by itself.)
     assert [s for s in statements if s[0] != "BEGIN"] == [("INSERT", True), ("INSERT", True)]
+
+
+# --- the migration that put the calling service in the scope -----------------------------
+
+
+@pytest.mark.usefixtures("migrations_restored")
+def test_stored_keys_of_a_service_alone_move_to_its_scope_and_users_keys_stay():
+    old = migrated_to("mini_common", "0001_initial").get_model("mini_common", "IdempotencyRecord")
+    for owner in ["service:mini_auth", "alice", ""]:
+        old.objects.create(
+            username=owner,
+            method="POST",
+            path="/charge",
+            key="k-1",
+            fingerprint="f",
+            state="COMPLETED",
+            locked_until=timezone.now(),
+        )
+
+    new = migrated_to("mini_common", "0002_idempotency_caller_scope")
+
+    rows = new.get_model("mini_common", "IdempotencyRecord").objects
+    assert sorted(rows.values_list("service", "username")) == [
+        ("", ""),
+        ("", "alice"),
+        ("mini_auth", ""),
+    ]
+
+
+@pytest.mark.usefixtures("migrations_restored")
+def test_backwards_a_service_alone_gets_its_old_owner_and_its_calls_for_users_go():
+    new = migrated_to("mini_common", "0002_idempotency_caller_scope")
+    rows = new.get_model("mini_common", "IdempotencyRecord").objects
+    for service, owner in [("mini_auth", ""), ("mini_order", "alice"), ("", "alice")]:
+        rows.create(
+            service=service,
+            username=owner,
+            method="POST",
+            path="/charge",
+            key="k-1",
+            fingerprint="f",
+            state="COMPLETED",
+            locked_until=timezone.now(),
+        )
+
+    old = migrated_to("mini_common", "0001_initial").get_model("mini_common", "IdempotencyRecord")
+
+    assert sorted(old.objects.values_list("username", flat=True)) == ["alice", "service:mini_auth"]

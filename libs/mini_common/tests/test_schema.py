@@ -78,3 +78,39 @@ def test_operations_take_a_bearer_token_or_the_gateways_headers():
     )
     charge = schema["paths"]["/charge"]["post"]
     assert charge["security"] == [{"bearerAuth": []}, {"gatewayIdentity": []}]
+
+
+def test_request_bodies_are_documented_as_strict_with_their_ignored_fields():
+    from django.urls import path
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.utils import extend_schema
+    from rest_framework import serializers
+    from rest_framework.views import APIView
+
+    from mini_common.serializers import Serializer
+
+    class Item(Serializer):
+        name = serializers.CharField()
+
+    class Body(Serializer):
+        ignored_fields = ("status",)
+        items = Item(many=True)
+
+    class Echo(Serializer):
+        items = Item(many=True)
+
+    class BodyApi(APIView):
+        @extend_schema(request=Body, responses={200: Echo})
+        def post(self, request):  # pragma: no cover - only described
+            raise NotImplementedError
+
+    schema = SchemaGenerator(patterns=[path("body", BodyApi.as_view())]).get_schema(
+        request=None, public=True
+    )
+    components = schema["components"]["schemas"]
+    assert components["BodyRequest"]["additionalProperties"] is False
+    assert components["BodyRequest"]["properties"]["status"] == {
+        "description": "Accepted and ignored."
+    }
+    assert components["ItemRequest"]["additionalProperties"] is False
+    assert "additionalProperties" not in components["Echo"]  # answers are not inputs

@@ -18,6 +18,9 @@ class FakeServices:
     def __init__(self) -> None:
         self.profiles: dict[str, dict[str, str]] = {}
         self.accounts: set[str] = set()
+        # Which registration made each profile and account (its key), as the steps'
+        # Idempotency-Keys tell the real services.
+        self.made_by: dict[tuple[str, str], str] = {}
         self.deposits: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
         self.calls: list[tuple[str, str]] = []  # (step, username)
         self.down: set[str] = set()
@@ -40,16 +43,32 @@ class FakeServices:
     # The adapters' signatures, as in identity/remote.py.
 
     def profile_create(
-        self, *, username: str, email: str, phone: str, first_name: str, last_name: str
+        self,
+        *,
+        username: str,
+        registration_key: str,
+        email: str,
+        phone: str,
+        first_name: str,
+        last_name: str,
     ) -> None:
         self._step("profile", username)
         contact = {"email": email, "phone": phone, "first_name": first_name, "last_name": last_name}
-        if self.profiles.setdefault(username, contact) != contact:
-            raise UsernameTaken(f"A different profile already exists for {username!r}")
+        if username not in self.profiles:
+            self.profiles[username] = contact
+            self.made_by["profile", username] = registration_key
+        self._must_be_this_registrations("profile", username, registration_key)
 
-    def account_create(self, *, username: str) -> None:
+    def account_create(self, *, username: str, registration_key: str) -> None:
         self._step("account", username)
-        self.accounts.add(username)
+        if username not in self.accounts:
+            self.accounts.add(username)
+            self.made_by["account", username] = registration_key
+        self._must_be_this_registrations("account", username, registration_key)
+
+    def _must_be_this_registrations(self, step: str, username: str, key: str) -> None:
+        if self.made_by.get((step, username)) != key:
+            raise UsernameTaken(f"An earlier owner's {step} exists for {username!r}")
 
     def account_has_operations(self, *, username: str) -> bool:
         self._step("operations", username)

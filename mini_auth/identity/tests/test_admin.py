@@ -1,6 +1,6 @@
 import pytest
 
-from identity.models import Registration, RevokedAccessToken
+from identity.models import Registration, RevokedAccessToken, UserTokenCutoff
 from identity.tests.factories import RegistrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +64,29 @@ def test_the_profile_admins_link_finds_the_user(admin_client):
     RegistrationFactory(user__username="bob")
     listing = admin_client.get(f"{ADMIN}auth/user/", {"username": "alice"}).context["cl"]
     assert [user.pk for user in listing.result_list] == [alice.pk]
+
+
+def test_users_have_no_delete_only_a_deactivate_action(admin_client):
+    alice = RegistrationFactory(user__username="alice").user
+    page = admin_client.get(f"{ADMIN}auth/user/{alice.pk}/change/").content.decode()
+    assert f"{ADMIN}auth/user/{alice.pk}/delete/" not in page
+    assert (
+        admin_client.post(f"{ADMIN}auth/user/{alice.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+
+    response = admin_client.post(
+        f"{ADMIN}auth/user/", {"action": "deactivate", "_selected_action": [alice.pk]}, follow=True
+    )
+
+    assert "1 user(s) deactivated." in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.is_active is False
+    assert UserTokenCutoff.objects.get(username="alice").reason == "deactivated"
+
+
+def test_registrations_cannot_be_deleted(admin_client):
+    registration = RegistrationFactory(user__username="alice")
+    url = f"{ADMIN}identity/registration/{registration.pk}/delete/"
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert Registration.objects.filter(pk=registration.pk).exists()

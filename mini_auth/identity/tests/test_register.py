@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from identity.models import Registration
+from identity.services import ReconcileSummary, registrations_reconcile
 from identity.tests.factories import RegistrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -227,24 +228,51 @@ def test_admin_created_user_name_is_taken(client, fake_services, django_user_mod
     assert register(client).status_code == 409
 
 
-def test_conflicting_profile_in_mini_user_is_taken_and_user_stays_inactive(client, fake_services):
-    fake_services.profiles["alice"] = {**ALICE_CONTACT, "email": "someone@example.com"}
+@pytest.mark.parametrize("contact", [{"email": "someone@example.com"}, {}])
+def test_an_earlier_owners_profile_fails_the_registration_for_good(client, fake_services, contact):
+    # The name's user was deleted before users were never deleted: mini_user still
+    # has its profile (the same contact data or not). It is not the newcomer's.
+    fake_services.profiles["alice"] = {**ALICE_CONTACT, **contact}
 
     response = register(client)
 
     assert response.status_code == 409
     assert response.json()["code"] == "username_taken"
     registration = Registration.objects.get(username="alice")
-    assert registration.status == Registration.Status.PENDING
+    assert registration.status == Registration.Status.FAILED
     assert registration.last_error.startswith("username_taken")
+    assert login_status(client) == 401
+    assert "account" not in fake_services.steps_for("alice")  # stopped at the profile
+    assert registrations_reconcile() == ReconcileSummary()  # never retried
+    assert register(client).status_code == 409  # the same request again
+
+
+def test_an_earlier_owners_account_fails_the_registration_and_hands_over_no_money(
+    client, fake_services
+):
+    fake_services.accounts.add("alice")  # with the earlier owner's balance
+
+    response = register(client)
+
+    assert (response.status_code, response.json()["code"]) == (409, "username_taken")
+    registration = Registration.objects.get(username="alice")
+    assert (registration.status, registration.user.is_active) == ("FAILED", False)
     assert login_status(client) == 401
 
 
-def test_extra_fields_are_ignored(client, fake_services):
+def test_a_resumed_registration_is_not_mistaken_for_an_earlier_owner(client, fake_services):
+    fake_services.fail("account")
+    assert register(client).status_code == 503  # the profile was made, the account not
+    fake_services.heal()
+    assert register(client).status_code == 201  # its own profile, under its own key
+
+
+def test_extra_fields_are_a_400_that_names_them(client, fake_services):
     body = {**ALICE, "isStaff": True, "is_superuser": True, "status": "COMPLETE", "roles": "admin"}
-    assert register(client, body).status_code == 201
-    user = User.objects.get(username="alice")
-    assert not user.is_staff and not user.is_superuser
+    response = register(client, body)
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"isStaff", "is_superuser", "status", "roles"}
+    assert not User.objects.filter(username="alice").exists()
 
 
 @pytest.mark.parametrize(

@@ -55,11 +55,13 @@ def answer(monkeypatch):
     return arrange
 
 
-@pytest.mark.parametrize("status", [200, 201])
-def test_profile_create_sends_the_contact_with_a_derived_key(answer, status):
-    client = answer(status, {"username": "alice"})
+KEY = "0b2c4bd4-7e4c-4f3e-9d1b-5f36c2f0a1e2"  # the registration's
 
-    remote.profile_create(username="alice", **CONTACT)
+
+def test_profile_create_sends_the_contact_with_the_registrations_key(answer):
+    client = answer(201, {"username": "alice"})
+
+    remote.profile_create(username="alice", registration_key=KEY, **CONTACT)
 
     assert client.services == ["user"]
     assert client.requests == [
@@ -74,19 +76,24 @@ def test_profile_create_sends_the_contact_with_a_derived_key(answer, status):
                 "lastName": "",
             },
             "username": "alice",
-            "key": "register-alice-profile",
+            "key": f"registration-{KEY}-profile",
         }
     ]
 
 
 @pytest.mark.parametrize(
     "status, code",
-    [(409, "profile_conflict"), (409, "conflict"), (422, "idempotency_key_reused")],
+    [
+        (200, None),  # an identical profile, but made by another registration: an earlier owner's
+        (409, "profile_conflict"),
+        (409, "conflict"),
+        (422, "idempotency_key_reused"),
+    ],
 )
 def test_profile_of_someone_else_means_the_username_is_taken(answer, status, code):
     answer(status, {"code": code})
     with pytest.raises(UsernameTaken):
-        remote.profile_create(username="alice", **CONTACT)
+        remote.profile_create(username="alice", registration_key=KEY, **CONTACT)
 
 
 @pytest.mark.parametrize(
@@ -102,26 +109,32 @@ def test_profile_of_someone_else_means_the_username_is_taken(answer, status, cod
 def test_other_profile_answers_mean_the_step_did_not_happen(answer, status, data):
     answer(status, data)
     with pytest.raises(DependencyUnavailable) as raised:
-        remote.profile_create(username="alice", **CONTACT)
+        remote.profile_create(username="alice", registration_key=KEY, **CONTACT)
     assert raised.value.service == "user"
     assert raised.value.status_code == 503
 
 
-@pytest.mark.parametrize("status", [200, 201])
-def test_account_create(answer, status):
-    client = answer(status, {"id": 1, "username": "alice", "balance": 0})
-    remote.account_create(username="alice")
+def test_account_create(answer):
+    client = answer(201, {"id": 1, "username": "alice", "balance": 0})
+    remote.account_create(username="alice", registration_key=KEY)
     assert client.services == ["billing"]
     assert client.requests[0]["path"] == "/billing/account/new"
     assert client.requests[0]["json"] == {"username": "alice"}
-    assert client.requests[0]["key"] == "register-alice-account"
+    assert client.requests[0]["key"] == f"registration-{KEY}-account"
+
+
+def test_an_existing_account_belongs_to_an_earlier_owner(answer):
+    # 200: the account exists and this registration's key did not open it.
+    answer(200, {"id": 1, "username": "alice", "balance": 70})
+    with pytest.raises(UsernameTaken):
+        remote.account_create(username="alice", registration_key=KEY)
 
 
 @pytest.mark.parametrize("status", [400, 409, 422])
 def test_account_create_refused_is_unavailable(answer, status):
     answer(status, {"code": "whatever"})
     with pytest.raises(DependencyUnavailable):
-        remote.account_create(username="alice")
+        remote.account_create(username="alice", registration_key=KEY)
 
 
 @pytest.mark.parametrize("count, expected", [(0, False), (3, True)])

@@ -363,3 +363,35 @@ def test_invalid_logout_input_is_a_400(make_user_client, body):
         LOGOUT, body, format="json", HTTP_AUTHORIZATION=f"Bearer {tokens.access}"
     )
     assert_problem(response, 400, "validation_error")
+
+
+# --- claims a signed token may hold but nothing can compare ---------------------------------
+
+
+@pytest.mark.parametrize("exp", [1e30, 10**400, "9999999999"], ids=["1e30", "10**400", "str"])
+def test_a_signed_refresh_or_access_token_with_an_unusable_exp_is_a_401(client, exp):
+    from identity.tests.jwt_helpers import signed
+
+    UserFactory(username="alice")
+    tokens = login(client).json()
+    odd_refresh = signed({**claims(tokens["refreshToken"]), "exp": exp})
+    odd_access = signed({**claims(tokens["accessToken"]), "exp": exp})
+
+    assert_problem(refresh(client, odd_refresh), 401, "invalid_token")
+    logout = client.post(
+        LOGOUT,
+        {"refreshToken": tokens["refreshToken"]},
+        format="json",
+        HTTP_X_USERNAME="alice",
+        HTTP_AUTHORIZATION=f"Bearer {odd_access}",
+    )
+    assert_problem(logout, 401, "invalid_token")
+
+
+def test_a_lone_surrogate_in_a_login_is_a_400_not_a_500(client):
+    # The username throttle hashes the name; "\ud800" cannot be encoded. The parser
+    # refuses it before any throttle or view sees it.
+    response = client.post(
+        LOGIN, '{"username": "\\ud800", "password": "x"}', content_type="application/json"
+    )
+    assert_problem(response, 400, "malformed_request")

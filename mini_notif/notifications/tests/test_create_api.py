@@ -127,14 +127,20 @@ def test_parent_id_may_be_a_string_or_absent(order_service):
     assert explicit_null.json()["parentId"] is None
 
 
-def test_extra_fields_are_ignored(order_service, broken_mail):
-    body = {**BODY, "id": 999, "deliveryStatus": "SENT", "createdAt": "2000-01-01T00:00:00Z"}
+def test_unknown_fields_are_a_400_that_names_them(order_service, broken_mail):
+    body = {**BODY, "id": 999, "deliveryStatus": "SENT"}
     response = order_service.post(URL, body, format="json")
 
-    assert response.status_code == 201
-    assert response.json()["id"] != 999
-    assert response.json()["deliveryStatus"] == "FAILED"
-    assert not response.json()["createdAt"].startswith("2000")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "id": ["Unknown field."],
+        "deliveryStatus": ["Unknown field."],
+    }
+    nested = order_service.post(
+        URL, {**BODY, "contact": {"email": "a@b.c", "fax": 1}}, format="json"
+    )
+    assert nested.json()["errors"] == {"contact": {"fax": ["Unknown field."]}}
+    assert not Notification.objects.exists()
 
 
 def test_idempotent_replay_creates_and_sends_once(order_service):

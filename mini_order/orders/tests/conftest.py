@@ -4,7 +4,13 @@ from django.core.cache import cache
 from orders import remote
 from orders.tests.fakes import FakeRemote, FakeServiceClient
 
-ADAPTERS = ("payment_take", "payment_find", "profile_fetch", "notification_send")
+ADAPTERS = (
+    "payment_take",
+    "payment_find",
+    "payment_void",
+    "profile_fetch",
+    "notification_send",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -34,6 +34,8 @@ class FakeRemote:
         default_factory=lambda: Payment(PaymentOutcome.PAID, operation_id="op-1")
     )
     found_payment: str | None | Exception = None
+    # What billing's void answers: the payment's id if it happened, else None (now void).
+    voided_payment: str | None | Exception = None
     contact: Contact | None | Exception = ALICE_CONTACT
     notification: bool | Exception = True
     calls: list[tuple[str, dict]] = field(default_factory=list)
@@ -45,6 +47,10 @@ class FakeRemote:
     def payment_find(self, **kwargs) -> str | None:
         self.calls.append(("payment_find", kwargs))
         return _answer(self.found_payment)
+
+    def payment_void(self, **kwargs) -> str | None:
+        self.calls.append(("payment_void", kwargs))
+        return _answer(self.voided_payment)
 
     def profile_fetch(self, **kwargs) -> Contact | None:
         self.calls.append(("profile_fetch", kwargs))

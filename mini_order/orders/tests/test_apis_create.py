@@ -252,14 +252,13 @@ def test_username_of_someone_else_is_forbidden(make_user_client, fake_remote, ro
     assert fake_remote.calls == []
 
 
-def test_status_id_created_at_and_unknown_fields_are_ignored(alice, fake_remote):
+def test_status_id_created_at_and_updated_at_are_ignored(alice, fake_remote):
     body = {
         **ORDER,
         "status": "CANCELLED",
         "id": 999,
         "createdAt": "2000-01-01T00:00:00Z",
         "updatedAt": "2000-01-01T00:00:00Z",
-        "discount": 100,
     }
     response = alice.post(URL, body, format="json")
     assert response.status_code == 201
@@ -267,6 +266,32 @@ def test_status_id_created_at_and_unknown_fields_are_ignored(alice, fake_remote)
     assert response.json()["id"] == order.pk != 999
     assert order.status == "PAID"
     assert order.created_at.year > 2000
+
+
+@pytest.mark.parametrize(
+    "change, errors",
+    [
+        ({"discount": 100}, {"discount": ["Unknown field."]}),
+        ({"totalcost": 1}, {"totalcost": ["Unknown field."]}),
+        (
+            {"orderPositions": [{"productId": 1, "price": 1, "quantity": 1, "id": 5}]},
+            {"orderPositions": {"0": {"id": ["Unknown field."]}}},
+        ),
+    ],
+)
+def test_any_other_unknown_field_is_a_400_that_names_it(alice, fake_remote, change, errors):
+    response = alice.post(URL, {**ORDER, **change}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == errors
+    assert Order.objects.count() == 0 and fake_remote.calls == []
+
+
+def test_a_repeated_key_is_a_400(alice, fake_remote):
+    body = '{"orderPositions": [{"productId": 1, "price": 1, "price": 0, "quantity": 1}]}'
+    response = alice.post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_request"
+    assert Order.objects.count() == 0
 
 
 def test_anonymous_and_identity_less_requests_are_refused(anonymous_client, make_user_client):

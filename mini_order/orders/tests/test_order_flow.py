@@ -337,14 +337,25 @@ def test_late_retry_never_pays_and_settles_from_billing(
     place(alice)
     age_orders(890)  # past the payment deadline, inside the window
     fake_remote.payment = Payment(PaymentOutcome.PAID, operation_id="op-late")
-    fake_remote.found_payment = found
+    fake_remote.voided_payment = found
 
     response = place(alice)
 
     assert response.status_code == http_status
     assert Order.objects.get().status == order_status
     assert len(fake_remote.called("payment_take")) == 1  # only the first, failed attempt
-    assert len(fake_remote.called("payment_find")) == 1
+    assert len(fake_remote.called("payment_void")) == 1  # billing settles it: paid, or void
+
+
+def test_a_payment_refused_as_void_answers_the_order_cancelled(alice, fake_remote):
+    # reconcile cancelled the order (its payment declared void) while the request was away.
+    fake_remote.payment = Payment(PaymentOutcome.VOID, code="payment_void")
+    response = place(alice)
+    assert response.status_code == 409
+    assert response.json()["code"] == "order_cancelled"
+    order = Order.objects.get()
+    assert (order.status, order.payment_voided) == ("CANCELLED", True)
+    assert fake_remote.called("notification_send") == []
 
 
 def test_retry_inside_the_payment_deadline_pays(alice, fake_remote, settings):

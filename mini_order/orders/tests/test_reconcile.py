@@ -48,14 +48,63 @@ def test_payment_found_makes_the_order_paid_and_notified(fake_remote):
     assert fake_remote.called("payment_take") == []
 
 
-def test_no_payment_and_older_than_the_window_cancels(fake_remote):
-    order = new_order(901)
+def test_no_payment_and_older_than_the_window_cancels_once_billing_voided_it(fake_remote):
+    order = new_order(901, username="alice")
     summary = orders_reconcile()
     order.refresh_from_db()
-    assert order.status == "CANCELLED"
+    assert (order.status, order.payment_voided) == ("CANCELLED", True)
     assert summary == ReconcileSummary(cancelled=1)
+    assert fake_remote.called("payment_void") == [
+        {"order_id": order.pk, "username": "alice", "amount": Decimal("300.00")}
+    ]
+    assert fake_remote.called("payment_find") == []  # the void answers whether it was paid
     assert fake_remote.called("notification_send") == []
     assert fake_remote.called("payment_take") == []
+
+
+def test_a_payment_found_by_the_void_makes_the_order_paid(fake_remote):
+    order = new_order(901)
+    fake_remote.voided_payment = "op-8"
+    assert orders_reconcile() == ReconcileSummary(paid=1, notified=1)
+    order.refresh_from_db()
+    assert (order.status, order.payment_operation_id, order.payment_voided) == (
+        "PAID",
+        "op-8",
+        False,
+    )
+
+
+def test_billing_unavailable_for_the_void_leaves_the_order_new(fake_remote):
+    order = new_order(901)
+    fake_remote.voided_payment = DependencyUnavailable("billing")
+    assert orders_reconcile() == ReconcileSummary(unavailable=1)
+    order.refresh_from_db()
+    assert order.status == "NEW"
+
+
+def test_a_cancelled_order_without_a_void_gets_one(fake_remote):
+    # Cancelled when billing refused the payment request, or before voids existed.
+    order = new_order(5000, status="CANCELLED")
+    assert orders_reconcile() == ReconcileSummary(voided=1)
+    assert orders_reconcile() == ReconcileSummary()
+    order.refresh_from_db()
+    assert (order.status, order.payment_voided) == ("CANCELLED", True)
+    assert len(fake_remote.called("payment_void")) == 1
+
+
+def test_a_cancelled_order_that_was_paid_after_all_becomes_paid_and_is_notified(fake_remote):
+    # Billing's word on money is final: a stalled PAYMENT committed after the cancel.
+    order = new_order(5000, status="CANCELLED")
+    fake_remote.voided_payment = "op-late"
+    assert orders_reconcile() == ReconcileSummary(paid=1, notified=1)
+    order.refresh_from_db()
+    assert (order.status, order.notified_status, order.payment_operation_id) == (
+        "PAID",
+        "PAID",
+        "op-late",
+    )
+    [notification] = fake_remote.called("notification_send")
+    assert notification["notification_type"] == "SUCCESS"
 
 
 def test_no_payment_inside_the_window_leaves_the_order_new(fake_remote):
@@ -100,7 +149,7 @@ def test_now_can_be_given(fake_remote):
 
 def test_billing_unavailable_skips_the_order_and_goes_on(fake_remote):
     first, second = new_order(1000), new_order(999)
-    fake_remote.found_payment = [DependencyUnavailable("billing"), None]
+    fake_remote.voided_payment = [DependencyUnavailable("billing"), None]
 
     summary = orders_reconcile()
     first.refresh_from_db()
@@ -113,7 +162,7 @@ def test_billing_unavailable_skips_the_order_and_goes_on(fake_remote):
 def test_owed_notifications_are_delivered_once(fake_remote, status, kind):
     order = new_order(5, status=status)
     OrderFactory(status=status, notified_status=status)  # already notified
-    OrderFactory(status="CANCELLED")  # owes nothing
+    OrderFactory(status="CANCELLED", payment_voided=True)  # owes nothing
 
     assert orders_reconcile() == ReconcileSummary(notified=1)
     assert orders_reconcile() == ReconcileSummary()
@@ -144,7 +193,9 @@ def test_undeliverable_notification_is_counted(fake_remote):
 
 def test_final_and_cancelled_orders_are_not_settled_again(fake_remote):
     for status in ("PAID", "INSUFFICIENT_FUNDS", "CANCELLED"):
-        new_order(5000, status=status, notified_status="" if status == "CANCELLED" else status)
+        cancelled = status == "CANCELLED"
+        new_order(5000, status=status, notified_status="" if cancelled else status)
+    Order.objects.filter(status="CANCELLED").update(payment_voided=True)
     assert orders_reconcile() == ReconcileSummary()
     assert fake_remote.calls == []
 

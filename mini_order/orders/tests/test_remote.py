@@ -127,6 +127,45 @@ def test_payment_find_without_a_definite_answer_raises(fake_clients, status, dat
         remote.payment_find(**FIND)
 
 
+def test_payment_void_asks_billing_to_declare_the_payment_void(fake_clients):
+    billing = fake_clients["billing"]
+    billing.answer(200, {"orderId": 5, "state": "VOID", "payment": None})
+    assert remote.payment_void(**FIND) is None
+    assert billing.requests == [
+        {
+            "method": "POST",
+            "path": "/billing/payment/void",
+            "json": {"orderId": 5},
+            "username": "alice",
+            "idempotency_key": None,
+        }
+    ]
+
+
+def test_payment_void_of_a_paid_order_answers_the_payment(fake_clients):
+    payment = {"id": 9, "type": "PAYMENT", "orderId": 5, "amount": 131.5}
+    fake_clients["billing"].answer(200, {"orderId": 5, "state": "PAID", "payment": payment})
+    assert remote.payment_void(**FIND) == "9"
+
+
+@pytest.mark.parametrize(
+    "status, data",
+    [(200, None), (200, {"state": "MAYBE"}), (403, {}), (400, {"code": "validation_error"})],
+)
+def test_payment_void_without_a_definite_answer_raises(fake_clients, status, data):
+    fake_clients["billing"].answer(status, data)
+    with pytest.raises(DependencyUnavailable):
+        remote.payment_void(**FIND)
+
+
+def test_payment_refused_as_void_is_its_own_outcome(fake_clients):
+    fake_clients["billing"].answer(409, {"code": "payment_void", "detail": "cancelled"})
+    payment = remote.payment_take(
+        order_id=5, username="alice", amount=Decimal("131.50"), idempotency_key="order-5-payment"
+    )
+    assert payment.outcome == remote.PaymentOutcome.VOID
+
+
 def test_profile_fetch(fake_clients):
     user = fake_clients["user"]
     user.answer(200, {"username": "alice", "email": "a@example.com", "phone": ""})

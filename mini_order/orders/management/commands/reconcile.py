@@ -6,15 +6,18 @@ from orders.reconcile import orders_reconcile
 class Command(BaseCommand):
     help = (
         "Finish orders left half-way: settle NEW orders from mini_billing's records (PAID "
-        "when the payment happened, CANCELLED when it did not within ORDER_RETRY_WINDOW) "
-        "and deliver owed notifications. Never takes a payment. Safe to run at any time, "
-        "any number of times, concurrently."
+        "when the payment happened, CANCELLED when it did not within ORDER_RETRY_WINDOW, "
+        "its payment declared void first), have the payment of every other CANCELLED order "
+        "declared void (or the order PAID if it was paid after all) and deliver owed "
+        "notifications. Never takes a payment. Safe to run at any time, any number of "
+        "times, concurrently."
     )
 
     def handle(self, *args, **options):
         summary = orders_reconcile()
         self.stdout.write(
             f"reconcile: paid {summary.paid}, cancelled {summary.cancelled}, "
+            f"voided {summary.voided} (cancelled orders made safe), "
             f"unpaid {summary.unpaid} (inside the retry window), notified {summary.notified}, "
             f"unavailable {summary.unavailable} (skipped, next run), "
             f"undeliverable {summary.undeliverable}"
