@@ -17,6 +17,7 @@ tools/manage_all/; tests use it through this module:
 
     import manage_all
     system = manage_all.System(tmp_path / "var", ports=manage_all.free_ports())
+    ok, report = manage_all.audit_system(system)
 """
 
 import sys
@@ -29,13 +30,16 @@ from tools.manage_all import (
     SERVICES,
     ManageError,
     System,
+    audit_system,
     free_port,
     free_ports,
+    purge_system,
+    reconcile_system,
     service_database_urls,
 )
 from tools.manage_all.cli import main
 
-# What tests use: the System class and its helpers.
+# What tests and bench use: the System class, its helpers, and what works on its data.
 __all__ = [
     "COMPONENTS",
     "DEMO_PASSWORD",
@@ -44,9 +48,12 @@ __all__ = [
     "SERVICES",
     "ManageError",
     "System",
+    "audit_system",
     "free_port",
     "free_ports",
     "main",
+    "purge_system",
+    "reconcile_system",
     "service_database_urls",
 ]
 

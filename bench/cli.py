@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--use-running",
         action="store_true",
-        help="load the system `up` started (else: a fresh one of its own on PostgreSQL)",
+        help="load the system `up` started, with MINI_BENCH_ENDPOINTS=1 (else: a fresh one "
+        "of its own on PostgreSQL)",
     )
     database = parser.add_mutually_exclusive_group()
     database.add_argument("--postgres", metavar="URL", help="PostgreSQL server of its own system")

@@ -2,8 +2,9 @@
 
     python manage_all.py bench [--duration 30] [--concurrency 16] [--smoke] ...
 
-1. Start a system of its own on PostgreSQL (or use the running one), seed
-   users with plenty of money and log them in.
+1. Start a system of its own on PostgreSQL with the benchmark's endpoints on
+   (MINI_BENCH_ENDPOINTS=1), or use the running one (which must have them on),
+   seed users with plenty of money and log them in.
 2. Warm up, then measure the floor: GET /api/v1/order/ping through the gateway
    (nginx → auth_request → gunicorn → Django → DRF, no database, no other service),
    half of it before the orders and half after.
@@ -27,6 +28,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import manage_all
 
 from . import cpu, target, wrk
 
@@ -151,7 +154,7 @@ def _share(part: float, whole: float, digits: int = 2) -> float:
 
 
 def _audit(system) -> dict[str, Any]:
-    ok, report = system.audit()
+    ok, report = manage_all.audit_system(system)
     last = report.strip().splitlines()[-1] if report.strip() else ""
     print(f"  audit: {'clean' if ok else 'VIOLATIONS'} — {last}", flush=True)
     if not ok:
@@ -185,7 +188,7 @@ def _hung_billing(system, tokens: Path, run_id: str, options: Options) -> dict[s
     print("mini_billing resumed (SIGCONT); reconcile, then audit", flush=True)
     # reconcile leaves NEW orders younger than ORDER_RECONCILE_MIN_AGE (10 s) alone.
     time.sleep(11)
-    system.reconcile()
+    manage_all.reconcile_system(system)
     results["audit"] = _audit(system)
     return results
 
@@ -244,6 +247,7 @@ def run(options: Options) -> tuple[dict[str, Any], Path]:
         print(f"seeding {options.users} users", flush=True)
         users = target.seed_users(system, count=options.users, prefix=prefix)
         tokens = target.write_tokens(system, users, out_dir / f"{stamp}.tokens")
+        target.require_bench_endpoints(system, tokens, running=options.use_running)
         print("warm-up", flush=True)
         _load(system, tokens, f"{run_id}w", options, "order", options.warmup)
         _load(system, tokens, run_id, options, "ping", options.warmup)

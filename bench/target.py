@@ -34,7 +34,11 @@ BENCH_ENV = {
     # No connection recycled mid-run: the CPU meter reads each PostgreSQL backend
     # at the start and the end of a run, and a backend gone by then takes its CPU along.
     "DB_CONN_MAX_AGE": "3600",
+    # The floor and the hops (mini_common.ping): routed only with this on.
+    "MINI_BENCH_ENDPOINTS": "1",
 }
+# Answers 200 only if mini_order, mini_billing and mini_notif all route their pings.
+HOPS_PATH = "/api/v1/order/ping/hops"
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -134,6 +138,27 @@ def login(base_url: str, username: str) -> str:
             return json.load(response)["accessToken"]
     except urllib.error.HTTPError as error:
         raise BenchError(f"login of {username}: {error.code} {error.read()[:300]!r}") from None
+
+
+def require_bench_endpoints(system: manage_all.System, tokens: Path, *, running: bool) -> None:
+    """The floor and the hops are routed (MINI_BENCH_ENDPOINTS), or a BenchError saying so."""
+    token = tokens.read_text().split("\n", 1)[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    status, body = get_json(f"{system.gateway_url}{HOPS_PATH}", headers)
+    if status == 200:
+        return
+    if status == 404 or (status == 503 and "ping with 404" in body):
+        how = (
+            "--use-running: the running system has them off; restart it with them on, "
+            "e.g. `python3 manage_all.py down && MINI_BENCH_ENDPOINTS=1 python3 manage_all.py up "
+            "--detach` (never in production, which refuses them)"
+            if running
+            else "its own system has them off (was MINI_BENCH_ENDPOINTS=0 passed with --env?)"
+        )
+        raise BenchError(
+            f"the benchmark's endpoints are not routed (GET {HOPS_PATH}: {status}): {how}"
+        )
+    raise BenchError(f"GET {HOPS_PATH}: {status} {body[:300]}")
 
 
 def write_tokens(system: manage_all.System, usernames: list[str], path: Path) -> Path:

@@ -30,6 +30,8 @@ RUN apt-get update \
 # The repository's layout under /opt/mini, so that manage_all's paths hold.
 COPY tools/__init__.py /opt/mini/tools/__init__.py
 COPY tools/manage_all /opt/mini/tools/manage_all
+# The one list of services, which tools/manage_all/layout.py loads by its path.
+COPY libs/mini_common/mini_common/services.py /opt/mini/libs/mini_common/mini_common/services.py
 COPY gateway_nginx/nginx.conf.template /opt/mini/gateway_nginx/nginx.conf.template
 COPY deploy/docker/gateway_entrypoint.py /opt/mini/deploy/docker/gateway_entrypoint.py
 

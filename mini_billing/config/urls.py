@@ -1,12 +1,12 @@
 from django.urls import include, path
 
 from mini_common.ping import PingApi
-from mini_common.urls import common_urlpatterns
+from mini_common.urls import bench_urlpatterns, common_urlpatterns
 
 urlpatterns = [
     path("billing/", include("billing.urls")),
     # Called by mini_order's ping/hops (bench): a floor request of this service.
-    path("billing/ping", PingApi.as_view(), name="billing-ping"),
+    *bench_urlpatterns(path("billing/ping", PingApi.as_view(), name="billing-ping")),
     *common_urlpatterns("billing"),
 ]
 

@@ -1,12 +1,12 @@
 from django.urls import include, path
 
 from mini_common.ping import PingApi
-from mini_common.urls import common_urlpatterns
+from mini_common.urls import bench_urlpatterns, common_urlpatterns
 
 urlpatterns = [
     path("api/v1/", include("notifications.urls")),
     # Called by mini_order's ping/hops (bench): a floor request of this service.
-    path("api/v1/notification/ping", PingApi.as_view(), name="notif-ping"),
+    *bench_urlpatterns(path("api/v1/notification/ping", PingApi.as_view(), name="notif-ping")),
     *common_urlpatterns("notif"),
 ]
 

@@ -5,8 +5,10 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page, Response, expect
 
+from mini_common.services import SERVICES
+
 # The admins' short names: each lives at <gateway>/admin/<short>/ (mini_<short>).
-ADMINS = ("auth", "user", "billing", "order", "notif")
+ADMINS = SERVICES
 
 
 @dataclass(frozen=True)

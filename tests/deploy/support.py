@@ -16,6 +16,10 @@ from typing import Any
 
 import yaml
 
+# The one list of services, as the deployment tests' own: mini_<short> is the
+# Django project, mini-<short> its Kubernetes / compose name.
+from mini_common.services import SERVICES as SERVICES
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = REPO_ROOT.parent / "shared"
 COMPOSE_FILE = REPO_ROOT / "compose.yaml"
@@ -25,9 +29,6 @@ INGRESS_VALUES = K8S_DIR / "ingress-nginx" / "values.yaml"
 GATEWAY_TEMPLATE = REPO_ROOT / "gateway_nginx" / "nginx.conf.template"
 README = REPO_ROOT / "README.md"
 
-# Short names, as in manage_all and the API: mini_<short> is the Django
-# project, mini-<short> its Kubernetes / compose name.
-SERVICES = ("auth", "user", "billing", "order", "notif")
 # Who calls whom (DESIGN.md: registration and orders).
 CALLS = {"auth": {"user", "billing"}, "order": {"billing", "user", "notif"}}
 

@@ -143,6 +143,7 @@ def test_gateway_image_carries_the_repository_template_and_renderer():
     for source in (
         "gateway_nginx/nginx.conf.template",
         "tools/manage_all",
+        "libs/mini_common/mini_common/services.py",  # layout.py's list of services
         "deploy/docker/gateway_entrypoint.py",
     ):
         assert source in copies

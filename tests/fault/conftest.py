@@ -32,7 +32,7 @@ import manage_all
 from mini_common.breakers import RESET_TIMEOUT_JITTER
 from tests.fault.helpers import ONE_ITEM, DirectOrders, Freezer, log_count, log_offset
 from tests.fault.proxy import LOOPBACK, FaultProxy
-from tests.support import Api, User, drop_databases, register_user
+from tests.support import BENCH_ENDPOINTS, Api, User, drop_databases, register_user
 
 READ_TIMEOUT = 1.0
 CONNECT_TIMEOUT = 0.5
@@ -64,6 +64,8 @@ COMMON_ENV = {
     "ORDER_RECONCILE_MIN_AGE": "0",
     # A fresh contact copy lasts 1 s: a mini_user outage a moment later uses the stale copy.
     "PROFILE_CACHE_TTL": "1",
+    # test_billing_faults calls bench's ping/hops through an outage.
+    **BENCH_ENDPOINTS,
 }
 
 
@@ -331,7 +333,7 @@ def _use(rig: Rig, request):
     if getattr(request.node, "fault_test_failed", False):
         # Finish what the failed test left half-way, so the next test's audit is its own.
         try:
-            rig.system.reconcile()
+            manage_all.reconcile_system(rig.system)
         except Exception as error:  # noqa: BLE001 - the failure is reported already
             print(f"reconcile after the failed test: {error}")
 

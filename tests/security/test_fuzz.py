@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from mini_common.services import SERVICES
 from tests.support import register_user
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +29,7 @@ HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 SEED = os.environ.get("SECURITY_FUZZ_SEED", "20261123")
 EXAMPLES = os.environ.get("SECURITY_FUZZ_EXAMPLES", "50")
 RUN_TIMEOUT = 150  # seconds, per schemathesis run (they run two at a time)
-SHORT_NAMES = ("auth", "user", "billing", "order", "notif")
+SHORT_NAMES = SERVICES
 
 CHECKS = ",".join(
     [

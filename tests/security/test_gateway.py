@@ -181,8 +181,9 @@ def test_the_gateways_own_429_and_5xx_carry_retry_after_but_a_services_are_untou
 
 def test_a_flood_of_small_headers_is_no_server_error(gateway, bob):
     """Only Authorization goes to verify, so many headers cannot fail the auth subrequest
-    (which the gateway would report as a 503). The service may still refuse them."""
+    (which the gateway would report as a 503): without a token it is the usual 401, with
+    one the service answers (gunicorn's limit on header fields is raised above 120)."""
     headers = {f"X-Filler-{n}": "v" for n in range(120)}
-    for client in (gateway, bob.api):
-        response = client.get("/api/v1/order", headers=headers)
-        assert response.status_code < 500, response.text
+    assert_problem(gateway.get("/api/v1/order", headers=headers), 401)
+    response = bob.api.get("/api/v1/order", headers=headers)
+    assert response.status_code == 200, response.text

@@ -3,7 +3,9 @@
 Standard library only: it runs before the virtualenv exists.
 """
 
+from .audit import audit_system
 from .layout import COMPONENTS, GATEWAY, REPO_ROOT, SERVICES, ManageError
+from .maintenance import purge_system, reconcile_system
 from .net import free_port
 from .postgres import service_database_urls
 from .system import DEMO_PASSWORD, DEMO_USERNAME, System, free_ports
@@ -17,7 +19,10 @@ __all__ = [
     "SERVICES",
     "ManageError",
     "System",
+    "audit_system",
     "free_port",
     "free_ports",
+    "purge_system",
+    "reconcile_system",
     "service_database_urls",
 ]

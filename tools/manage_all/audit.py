@@ -55,7 +55,12 @@ def audit_exports(
     return ok, render(facts, results, limit=limit)
 
 
-def audit(system: System, *, limit: int = DEFAULT_LIMIT) -> tuple[bool, str]:
+def audit_system(system: System, *, limit: int = DEFAULT_LIMIT) -> tuple[bool, str]:
+    """Cross-service invariants over every service's data: (all hold, report).
+
+    Reads each database through its service's `audit_export` (the services
+    need not be running). Raises ManageError if an export cannot be taken.
+    """
     return audit_exports(collect_exports(system), limit=limit)
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from . import gateway, maintenance, observe, postgres, procs
+from .audit import audit_system
 from .environment import base_environment
 from .layout import (
     COMPONENTS,
@@ -352,7 +353,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     ensure_venv()
-    ok, report = current_system().audit(limit=args.limit)
+    ok, report = audit_system(current_system(), limit=args.limit)
     print(report)
     return 0 if ok else 1
 

@@ -3,6 +3,9 @@
 Each command prints a one-line summary, which is passed on. A command that
 exits non-zero (a crash, not "a dependency is still down": those report and
 leave the work for the next run) is reported with the end of its output.
+
+    reconcile_system(system)   # every service's reconcile; their summaries
+    purge_system(system)       # expired idempotency records and tokens
 """
 
 from __future__ import annotations
@@ -11,15 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .layout import process_name
+from .layout import SERVICES, ManageError, process_name
 
 if TYPE_CHECKING:
     from .system import System
 
 # Registrations first (they open the accounts orders are paid from), then orders
 # (they hand notifications to mini_notif), then mini_notif (it retries what the
-# orders just handed over but could not be sent). Services without one are skipped.
-RECONCILE_ORDER = ("auth", "user", "billing", "order", "notif")
+# orders just handed over but could not be sent): the order of the list of
+# services itself (mini_common/services.py). Services without one are skipped.
+RECONCILE_ORDER = SERVICES
 # mini_common's command, in every service's INSTALLED_APPS (so not found by has_command).
 PURGE_IDEMPOTENCY = ("purge_idempotency_keys",)
 OUTPUT_TAIL = 3000
@@ -80,3 +84,25 @@ def run_jobs(
 
 def render(results: list[JobResult]) -> str:
     return "\n".join(result.render() for result in results)
+
+
+def run_all(system: System, jobs: list[Job]) -> str:
+    """Run every job; their summaries, or ManageError carrying every output if one crashed."""
+    results = run_jobs(system, jobs)
+    output = render(results)
+    if not all(result.ok for result in results):
+        raise ManageError(output)
+    return output
+
+
+def reconcile_system(system: System) -> str:
+    """Each service's `reconcile` (auth, then order, then notif); their summaries.
+
+    Raises ManageError, carrying every command's output, if one crashed.
+    """
+    return run_all(system, reconcile_jobs(system))
+
+
+def purge_system(system: System) -> str:
+    """`purge_idempotency_keys` in every service and mini_auth's `purge_tokens`."""
+    return run_all(system, purge_jobs(system))

@@ -8,6 +8,10 @@
     system.stop_service("billing")
     system.start_service("billing")
     system.stop()
+
+What works on a system's data takes one: audit.audit_system(system),
+maintenance.reconcile_system(system) and purge_system(system). This module
+imports neither (they import it), so the dependencies go one way.
 """
 
 from __future__ import annotations
@@ -21,9 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import gateway, maintenance, postgres, procs
-from .audit import DEFAULT_LIMIT as AUDIT_LIMIT
-from .audit import audit as audit_system
+from . import gateway, postgres, procs
 from .environment import base_environment, internal_token
 from .layout import (
     COMPONENTS,
@@ -434,31 +436,3 @@ class System:
     def seed_demo(self) -> None:
         """The demo user (DEMO_USERNAME / DEMO_PASSWORD, balance 1000)."""
         self.seed("--demo")
-
-    # --- checking and repairing the data -------------------------------------
-
-    def audit(self, *, limit: int = AUDIT_LIMIT) -> tuple[bool, str]:
-        """Cross-service invariants over every service's data: (all hold, report).
-
-        Reads each database through its service's `audit_export` (the services
-        need not be running). Raises ManageError if an export cannot be taken.
-        """
-        return audit_system(self, limit=limit)
-
-    def reconcile(self) -> str:
-        """Each service's `reconcile` (auth, then order, then notif); their summaries.
-
-        Raises ManageError, carrying every command's output, if one crashed.
-        """
-        return self._run_jobs(maintenance.reconcile_jobs(self))
-
-    def purge(self) -> str:
-        """`purge_idempotency_keys` in every service and mini_auth's `purge_tokens`."""
-        return self._run_jobs(maintenance.purge_jobs(self))
-
-    def _run_jobs(self, jobs: list[maintenance.Job]) -> str:
-        results = maintenance.run_jobs(self, jobs)
-        output = maintenance.render(results)
-        if not all(result.ok for result in results):
-            raise ManageError(output)
-        return output

@@ -123,6 +123,12 @@ def ruff(*args: str) -> Outcome:
     return PASSED if code == 0 else ("failed", "")
 
 
+def mypy() -> Outcome:
+    """mypy over tools/ (from the root) and libs/mini_common (its own config: Django's stubs)."""
+    codes = [_run([str(venv_bin("mypy"))], cwd=where) for where in (REPO_ROOT, MINI_COMMON_DIR)]
+    return PASSED if not any(codes) else ("failed", "")
+
+
 def gateway_config() -> Outcome:
     """Render the gateway template with default ports and let nginx -t judge it."""
     env = base_environment()
@@ -282,6 +288,7 @@ def run_tests(*, no_postgres: bool, pytest_args: Sequence[str]) -> int:
     steps: list[tuple[str, Callable[[], Outcome]]] = [
         ("ruff check .", partial(ruff, "check", ".")),
         ("ruff format --check .", partial(ruff, "format", "--check", ".")),
+        ("mypy (mini_common, tools)", mypy),
         ("nginx -t (gateway template)", gateway_config),
         ("pytest libs/mini_common", partial(mini_common_tests, pytest_args)),
         ("pytest tools/manage_all", partial(manage_all_tests, pytest_args)),

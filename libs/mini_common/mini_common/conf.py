@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "IDEMPOTENCY_LEASE": 60.0,
     # Redis URL for shared breaker state; per process when empty.
     "REDIS_URL": "",
+    # The benchmark's endpoints (mini_common.ping, routed by mini_common.urls.bench_urlpatterns):
+    # only for `bench`, never in production.
+    "BENCH_ENDPOINTS": False,
 }
 
 

@@ -81,7 +81,8 @@ def mark_replayed(request, response: Response) -> Response:
 def payload_fingerprint(data) -> str:
     """A keyed hash of the canonical payload: bodies may hold passwords, so no plain sha256."""
     canonical = json.dumps(data, cls=JSONEncoder, sort_keys=True, separators=(",", ":"))
-    return hmac.new(settings.SECRET_KEY.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+    secret = str(settings.SECRET_KEY).encode()
+    return hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def key_scope(*, service: str = "", username: str = "", method: str, path: str, key: str) -> dict:

@@ -16,17 +16,24 @@ class StandardPagination(PageNumberPagination):
     page_size_query_param = "pageSize"
     max_page_size = 100
 
+    def _current(self):
+        # Both are set by paginate_queryset, which runs before any link is asked for.
+        assert self.page is not None and self.request is not None
+        return self.page, self.request
+
     def get_next_link(self):
-        if not self.page.has_next():
+        page, request = self._current()
+        if not page.has_next():
             return None
-        url = self.request.get_full_path()
-        return replace_query_param(url, self.page_query_param, self.page.next_page_number())
+        url = request.get_full_path()
+        return replace_query_param(url, self.page_query_param, page.next_page_number())
 
     def get_previous_link(self):
-        if not self.page.has_previous():
+        page, request = self._current()
+        if not page.has_previous():
             return None
-        url = self.request.get_full_path()
-        page_number = self.page.previous_page_number()
+        url = request.get_full_path()
+        page_number = page.previous_page_number()
         if page_number == 1:
             return remove_query_param(url, self.page_query_param)
         return replace_query_param(url, self.page_query_param, page_number)

@@ -11,6 +11,10 @@ pings through the service client, one after the other, as an order calls
 mini_billing and then mini_notif. What it costs beyond one floor request is
 what the synchronous design itself costs, before any database or business
 logic; ``bench`` measures it too.
+
+Both are the benchmark's, not the product's: a service routes them only when
+MINI_BENCH_ENDPOINTS is on (``mini_common.urls.bench_urlpatterns``), which is
+off by default and refused in production.
 """
 
 from drf_spectacular.utils import extend_schema, inline_serializer

@@ -111,8 +111,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return None  # a real bug: let Django log it and answer through handler500
 
     headers = {}
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    wait = getattr(exc, "wait", None)  # Throttled's
+    if wait:
+        headers["Retry-After"] = str(int(wait))
     code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), exc.default_code)
     if isinstance(exc, drf.ValidationError):
         body = problem(

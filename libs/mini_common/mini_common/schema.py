@@ -85,6 +85,7 @@ class MoneyFieldSchema(OpenApiSerializerFieldExtension):
         number = {"type": "number", "format": "decimal", "multipleOf": 0.01}
         if direction == "response":
             return number
+        minimum: float
         if self.target.allow_zero:
             minimum, lowest = 0, "Zero or more"
         else:
@@ -108,7 +109,10 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = serializers.DictField(required=False, help_text="Field name -> messages (400 only).")
+    # The contract's field name; it shadows Serializer.errors, which this class never uses.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        required=False, help_text="Field name -> messages (400 only)."
+    )
 
 
 NOT_AUTHENTICATED = "not_authenticated: no internal token, or no caller identity."

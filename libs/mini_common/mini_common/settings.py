@@ -14,9 +14,10 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from mini_common.logs import logging_config
+from mini_common.services import default_ports, project_name
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SERVICE_PORTS = {"auth": 8001, "user": 8002, "billing": 8003, "order": 8004, "notif": 8005}
+SERVICE_PORTS = default_ports()
 DEV_SECRET_PREFIX = "dev-insecure-"
 
 env = environ.Env()
@@ -27,7 +28,7 @@ def is_production() -> bool:
 
 
 # The names services call each other by (X-Service); nothing else is an internal caller.
-KNOWN_SERVICE_NAMES = tuple(f"mini_{short}" for short in SERVICE_PORTS)
+KNOWN_SERVICE_NAMES = tuple(project_name(short) for short in SERVICE_PORTS)
 
 # Development defaults that must never reach production, whatever their prefix.
 DEV_INTERNAL_TOKEN = "dev-internal-token"
@@ -94,9 +95,8 @@ def _database(service: str) -> dict[str, Any]:
         database.setdefault("OPTIONS", {})["timeout"] = 20
         database["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     else:
-        if database["ENGINE"] == "django.db.backends.postgresql":
-            # The same backend with a health check that needs no SELECT 1.
-            database["ENGINE"] = "mini_common.backends.postgresql"
+        # Persistent connections, checked (SELECT 1) at the start of each request
+        # that uses one, so a connection the server closed is replaced first.
         database["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
         database["CONN_HEALTH_CHECKS"] = True
         database["TEST"] = {"NAME": f"test_{database['NAME']}"}
@@ -206,6 +206,12 @@ def service_settings(
     debug = env.bool("DJANGO_DEBUG", default=False)
     if production and debug:
         raise ImproperlyConfigured("DJANGO_DEBUG must be off when MINI_ENV=production")
+    bench_endpoints = env.bool("MINI_BENCH_ENDPOINTS", default=False)
+    if production and bench_endpoints:
+        raise ImproperlyConfigured(
+            "MINI_BENCH_ENDPOINTS must be off when MINI_ENV=production "
+            "(its endpoints are for the benchmark's own systems)"
+        )
     urls = service_urls()
     redis_url = env.str("REDIS_URL", default="")
     return {
@@ -325,6 +331,8 @@ def service_settings(
             # How long a retry with the same key gets 409 after its first request
             # died without a word (its lease): longer than any request lives.
             "IDEMPOTENCY_LEASE": env.float("MINI_IDEMPOTENCY_LEASE", default=60.0),
+            # The benchmark's ping endpoints (mini_common.urls.bench_urlpatterns); off by default.
+            "BENCH_ENDPOINTS": bench_endpoints,
         },
         "LOGGING": logging_config(service, env.str("LOG_LEVEL", default="INFO")),
     }

@@ -55,6 +55,7 @@ def _hex(value: int, width: int) -> str:
 def span_to_dict(span: ReadableSpan) -> dict[str, Any]:
     """One span as the JSON object of a trace file line."""
     context = span.get_span_context()
+    assert context is not None  # a span that was recorded always has one
     start, end = span.start_time or 0, span.end_time or span.start_time or 0
     resource = span.resource.attributes if span.resource else {}
     return {

@@ -15,7 +15,7 @@ globals().update(
 )
 ROOT_URLCONF = "tests.urls"
 MINI_COMMON = {
-    **MINI_COMMON,  # noqa: F821 - set by service_settings above
+    **globals()["MINI_COMMON"],  # set by service_settings above
     "SERVICES": {"billing": "http://billing.test", "user": "http://user.test"},
     "RETRY_BACKOFF_BASE": 0.001,
     "RETRY_BACKOFF_CAP": 0.01,

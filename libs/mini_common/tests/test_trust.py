@@ -78,15 +78,13 @@ def test_known_service_compares_every_name_in_constant_time(monkeypatch):
     assert len(compared) == len(auth.known_services())
 
 
-def test_the_known_services_are_the_five_and_this_one(settings):
-    assert set(settings.MINI_COMMON["KNOWN_SERVICES"]) == {
-        "mini_auth",
-        "mini_user",
-        "mini_billing",
-        "mini_order",
-        "mini_notif",
-        "mini_test",
-    }
+@pytest.mark.parametrize(
+    "caller", ["mini_auth", "mini_user", "mini_billing", "mini_order", "mini_notif", "mini_test"]
+)
+def test_the_five_services_and_this_one_may_call_internal_endpoints(caller):
+    response = call(HTTP_X_INTERNAL_TOKEN=TOKEN, HTTP_X_SERVICE=caller)
+    assert response.status_code == 200
+    assert response.data == {"caller": caller}
 
 
 def test_the_known_services_are_configurable():

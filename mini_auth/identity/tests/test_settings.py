@@ -3,9 +3,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jwt
 import pytest
 
 import config.settings as service_settings
+from identity.tests.factories import PASSWORD, UserFactory
 from mini_common.settings import var_dir
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
@@ -20,14 +22,25 @@ def test_without_redis_the_caches_are_files_shared_by_all_worker_processes():
     assert caches["default"]["LOCATION"] != caches["revocations"]["LOCATION"]
 
 
-def test_jwt_settings():
-    jwt = service_settings.SIMPLE_JWT
-    assert jwt["ALGORITHM"] == "HS256"
-    assert (jwt["ISSUER"], jwt["AUDIENCE"]) == ("mini_auth", "mini")
-    assert jwt["ROTATE_REFRESH_TOKENS"] and jwt["BLACKLIST_AFTER_ROTATION"]
-    assert not jwt["UPDATE_LAST_LOGIN"]
-    assert jwt["ACCESS_TOKEN_LIFETIME"].total_seconds() == 300
-    assert jwt["REFRESH_TOKEN_LIFETIME"].total_seconds() == 86400
+@pytest.mark.django_db
+def test_a_login_issues_hs256_tokens_for_mini_that_live_5_minutes_and_a_day(make_user_client):
+    # (Rotation and the reuse of a rotated refresh token: test_tokens.py.)
+    user = UserFactory(username="alice")
+    body = {"username": "alice", "password": PASSWORD}
+
+    response = make_user_client().post("/api/v1/auth/login", body, format="json")
+
+    assert response.status_code == 200
+    lifetimes = {}
+    for kind in ("accessToken", "refreshToken"):
+        token = response.json()[kind]
+        assert jwt.get_unverified_header(token)["alg"] == "HS256"
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert (claims["iss"], claims["aud"]) == ("mini_auth", "mini")
+        lifetimes[kind] = claims["exp"] - claims["iat"]
+    assert lifetimes == {"accessToken": 300, "refreshToken": 86400}
+    user.refresh_from_db()
+    assert user.last_login is None  # a login writes nothing to the user row
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:

@@ -10,10 +10,9 @@ import pytest
 
 from tools.manage_all import commands, postgres
 from tools.manage_all.cli import build_parser
-from tools.manage_all.layout import ManageError
+from tools.manage_all.layout import SERVICES, ManageError
 
 SERVER = "postgresql://postgres@db.example:5432"
-SERVICES = ("auth", "user", "billing", "order", "notif")
 
 
 def system_for(monkeypatch, tmp_path, *argv):

@@ -1,11 +1,11 @@
-"""System.audit / reconcile / purge with manage.py faked: which commands run, in what order."""
+"""audit / reconcile / purge_system with manage.py faked: which commands run, in what order."""
 
 import json
 import subprocess
 
 import pytest
 
-from tools.manage_all import System
+from tools.manage_all import System, audit_system, purge_system, reconcile_system
 from tools.manage_all.invariants import EXPORTS
 from tools.manage_all.layout import ManageError
 
@@ -42,7 +42,7 @@ def exports_answers(exports):
 def test_audit_takes_each_export_in_causal_order(fake):
     manage, system = fake
     manage.answers.update(exports_answers(CLEAN))
-    ok, report = system.audit()
+    ok, report = audit_system(system)
     assert ok and report.startswith("audit OK")
     # mini_order is read again after mini_billing: see invariants.py.
     assert manage.calls == [(service, "audit_export") for _, service in EXPORTS]
@@ -54,7 +54,7 @@ def test_audit_reports_a_broken_invariant(fake):
     broken = json.loads(json.dumps(CLEAN))
     broken["billing"]["accounts"][0]["balance"] = "1.00"
     manage.answers.update(exports_answers(broken))
-    ok, report = system.audit()
+    ok, report = audit_system(system)
     assert not ok
     assert "account alice: balance 1.00 != sum of its 2 operations 700.00" in report
 
@@ -64,16 +64,16 @@ def test_audit_fails_loudly_when_an_export_cannot_be_taken(fake):
     manage.answers.update(exports_answers(CLEAN))
     manage.answers["billing", "audit_export"] = (1, "", "OperationalError: no such table")
     with pytest.raises(ManageError, match="mini_billing: manage.py audit_export failed"):
-        system.audit()
+        audit_system(system)
     manage.answers["billing", "audit_export"] = (0, "not json", "")
     with pytest.raises(ManageError, match="printed no JSON document"):
-        system.audit()
+        audit_system(system)
 
 
 def test_reconcile_runs_auth_then_order_then_notif(fake):
     manage, system = fake
     manage.answers["order", "reconcile"] = (0, "reconcile: paid 1, cancelled 0\n", "log line")
-    output = system.reconcile()
+    output = reconcile_system(system)
     assert manage.calls == [("auth", "reconcile"), ("order", "reconcile"), ("notif", "reconcile")]
     assert output.splitlines() == [
         "mini_auth    reconcile: done",
@@ -86,7 +86,7 @@ def test_reconcile_runs_every_command_and_raises_when_one_crashed(fake):
     manage, system = fake
     manage.answers["auth", "reconcile"] = (1, "", "Traceback ...\nRuntimeError: boom")
     with pytest.raises(ManageError) as error:
-        system.reconcile()
+        reconcile_system(system)
     assert len(manage.calls) == 3
     assert "mini_auth    manage.py reconcile FAILED (exit 1)\n    Traceback" in str(error.value)
     assert "RuntimeError: boom" in str(error.value)
@@ -95,7 +95,7 @@ def test_reconcile_runs_every_command_and_raises_when_one_crashed(fake):
 
 def test_purge_clears_idempotency_keys_everywhere_and_auth_tokens(fake):
     manage, system = fake
-    system.purge()
+    purge_system(system)
     assert manage.calls == [
         ("auth", "purge_idempotency_keys"),
         ("user", "purge_idempotency_keys"),

@@ -1,1 +1,0 @@
-"""Database backends of mini_common (``ENGINE = "mini_common.backends.postgresql"``)."""
