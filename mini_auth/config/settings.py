@@ -31,6 +31,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: the hook that ends a user's sessions when their password changes.
+    {"NAME": "identity.passwords.SessionsEndWithPasswordChange"},
 ]
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from identity.models import Registration, RevokedAccessToken, TokenFamily, UserTokenCutoff
 from identity.services import registration_complete
@@ -8,6 +9,31 @@ from mini_common.adminsite import admin_link, admin_links
 from mini_common.errors import ApiError
 
 admin.site.unregister(User)
+admin.site.unregister(OutstandingToken)
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(admin.ModelAdmin):
+    """simplejwt's issued refresh tokens, without the tokens themselves.
+
+    A live refresh token is a session: shown here, anyone with the admin (or a
+    copy of what it shows) could take the session over.
+    """
+
+    list_display = ("jti", "user", "created_at", "expires_at")
+    search_fields = ("user__username", "jti")
+    fields = ("jti", "user", "created_at", "expires_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)
@@ -19,6 +45,12 @@ class MiniUserAdmin(UserAdmin):
 
     readonly_fields = ("elsewhere",)
     actions = ("deactivate",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The name is the key of the user's records in every service (identity.signals).
+        fixed = ("username",) if obj is not None else ()
+        return (*fixed, *super().get_readonly_fields(request, obj))
+
     fieldsets = (*UserAdmin.fieldsets, ("In the other admins", {"fields": ("elsewhere",)}))
 
     @admin.display(description="records")

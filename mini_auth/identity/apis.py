@@ -104,7 +104,7 @@ class RegisterApi(APIView):
             ),
         },
     )
-    @idempotent
+    @idempotent(secret_fields=("accessToken", "refreshToken"))
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

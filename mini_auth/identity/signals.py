@@ -53,6 +53,23 @@ class UserDeletionRefused(Exception):
     """Users are deactivated, never deleted."""
 
 
+class UsernameChangeRefused(Exception):
+    """A username is the key of the user's records in every service: it never changes."""
+
+
+@receiver(pre_save, sender=User, dispatch_uid="identity.username_never_changes")
+def refuse_username_change(sender, instance, raw=False, update_fields=None, **kwargs):
+    # Renaming alice and giving her name to someone else would hand them her
+    # account, orders and notifications, which the other services keep by name.
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and "username" not in update_fields:
+        return
+    stored = sender.objects.filter(pk=instance.pk).values_list("username", flat=True).first()
+    if stored is not None and stored != instance.get_username():
+        raise UsernameChangeRefused(f"User {stored!r} keeps their name")
+
+
 @receiver(pre_delete, sender=User, dispatch_uid="identity.user_never_deleted")
 def refuse_user_deletion(sender, instance, **kwargs):
     raise UserDeletionRefused(

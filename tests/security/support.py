@@ -58,7 +58,8 @@ def raw_request(base_url: str, method: str, path: str, headers: list[tuple[str, 
     parts = urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=15)
     try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
+        own_host = any(name.lower() == "host" for name, _ in headers)
+        connection.putrequest(method, path, skip_host=own_host, skip_accept_encoding=True)
         for name, value in headers:
             connection.putheader(name, value)
         if body:

@@ -95,7 +95,13 @@ def _system_for_up(args: argparse.Namespace) -> System:
 
 
 def _seed_demo(system: System) -> bool:
-    """Create the demo user; a failure is reported, the system stays up."""
+    """Create the demo user; a failure is reported, the system stays up.
+
+    Never in production: a well-known password with money on its account.
+    """
+    if base_environment().get("MINI_ENV") == "production":
+        print("production: no demo user", flush=True)
+        return False
     if not system.has_command("auth", "seed_users"):
         print("warning: mini_auth has no seed_users command yet; no demo user", flush=True)
         return False

@@ -152,7 +152,7 @@ def claim_key(
     return None
 
 
-def release_key(*, scope: dict, response: Response) -> None:
+def release_key(*, scope: dict, response: Response, secret_fields: tuple[str, ...] = ()) -> None:
     """Store the final response, or free the key when the outcome is not final."""
     records = IdempotencyRecord.objects.filter(**scope)
     status = response.status_code
@@ -161,13 +161,18 @@ def release_key(*, scope: dict, response: Response) -> None:
     elif status >= 500:
         records.update(state=IdempotencyRecord.State.RETRYABLE, locked_until=timezone.now())
     else:
-        records.update(state=IdempotencyRecord.State.COMPLETED, **_stored_answer(response))
+        stored = _stored_answer(response, secret_fields)
+        records.update(state=IdempotencyRecord.State.COMPLETED, **stored)
 
 
-def _stored_answer(response: Response) -> dict:
+def _stored_answer(response: Response, secret_fields: tuple[str, ...] = ()) -> dict:
+    body = json.loads(json.dumps(response.data, cls=JSONEncoder))
+    if secret_fields and isinstance(body, dict):
+        # Never kept: a replay answers without them (tokens: the client logs in).
+        body = {name: value for name, value in body.items() if name not in secret_fields}
     return {
         "response_status": response.status_code,
-        "response_body": json.loads(json.dumps(response.data, cls=JSONEncoder)),
+        "response_body": body,
         "response_content_type": response.content_type or "",
     }
 
@@ -205,7 +210,9 @@ class _Unstored(Exception):
         self.response = response
 
 
-def _run_atomically(view, request, view_method, args, kwargs, *, scope, fingerprint) -> Response:
+def _run_atomically(
+    view, request, view_method, args, kwargs, *, scope, fingerprint, secret_fields
+) -> Response:
     """The view, then its stored answer, in one transaction; _KeyTaken if the key is not free."""
     with request_transaction():
         response = _call_view(view, request, view_method, args, kwargs)
@@ -218,14 +225,16 @@ def _run_atomically(view, request, view_method, args, kwargs, *, scope, fingerpr
                 fingerprint=fingerprint,
                 state=IdempotencyRecord.State.COMPLETED,
                 locked_until=timezone.now(),
-                **_stored_answer(response),
+                **_stored_answer(response, secret_fields),
             )
         except IntegrityError:
             raise _KeyTaken from None
     return response
 
 
-def _run_claimed(view, request, view_method, args, kwargs, *, scope, fingerprint) -> Response:
+def _run_claimed(
+    view, request, view_method, args, kwargs, *, scope, fingerprint, secret_fields
+) -> Response:
     """Claim in autocommit, run the view (its own transactions), store its answer."""
     stored = claim_key(**scope, fingerprint=fingerprint)
     if stored is not None:
@@ -235,14 +244,19 @@ def _run_claimed(view, request, view_method, args, kwargs, *, scope, fingerprint
     except Exception:
         release_key(scope=scope, response=Response(status=500))
         raise
-    release_key(scope=scope, response=response)
+    release_key(scope=scope, response=response, secret_fields=secret_fields)
     return response
 
 
-def idempotent(view_method=None, *, atomic: bool = False):
-    """Honour the Idempotency-Key header on a DRF view method (see the module's docstring)."""
+def idempotent(view_method=None, *, atomic: bool = False, secret_fields: tuple[str, ...] = ()):
+    """Honour the Idempotency-Key header on a DRF view method (see the module's docstring).
+
+    ``secret_fields``: top-level fields of the answer that are never stored, so a
+    replay answers without them (mini_auth's tokens: a stored token would be a
+    session readable in the database and replayed to whoever repeats the request).
+    """
     if view_method is None:
-        return functools.partial(idempotent, atomic=atomic)
+        return functools.partial(idempotent, atomic=atomic, secret_fields=secret_fields)
 
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
@@ -252,6 +266,7 @@ def idempotent(view_method=None, *, atomic: bool = False):
         run = {
             "scope": request_scope(request, key),
             "fingerprint": payload_fingerprint(request.data),
+            "secret_fields": secret_fields,
         }
         if atomic:
             try:

@@ -83,40 +83,6 @@ def test_a_refused_value_leaves_the_declaration_unchanged():
     assert Basket._declared_fields["kind"].parent is None
 
 
-# The shallow copy is kept for its measured cost (docs/performance.md). These two fail
-# when DRF changes under it: if DRF stops building ``fields`` from ``get_fields()`` (the
-# copy would be dead code), or starts changing, while it binds and validates, state a
-# leaf field shares with its declaration (instances would then leak into each other).
-
-
-def test_drf_builds_each_instances_fields_with_our_shallow_copy():
-    declared = Basket._declared_fields["label"]
-    bound = Basket().fields["label"]
-    assert bound is not declared
-    assert bound.__dict__["_kwargs"] is declared.__dict__["_kwargs"]  # shared, not deep-copied
-
-
-def _state(field: serializers.Field) -> dict:
-    """Each attribute of a field: the object it is, and what a container holds."""
-
-    def held(value):
-        if isinstance(value, list | tuple):
-            return [id(item) for item in value]
-        if isinstance(value, dict):
-            return {key: id(item) for key, item in value.items()}
-        return None
-
-    return {key: (id(value), held(value)) for key, value in vars(field).items()}
-
-
-def test_binding_and_validating_never_change_what_a_leaf_field_shares():
-    leaves = {name: Basket._declared_fields[name] for name in ("label", "kind")}
-    before = {name: _state(field) for name, field in leaves.items()}
-    for data in ({"label": "box", "kind": "a"}, {"label": "toolong", "kind": "C"}):
-        Basket(data=data, partial=True, context={"suffix": "-"}).is_valid()
-    assert {name: _state(field) for name, field in leaves.items()} == before
-
-
 # --- unknown fields (docs/CONVENTIONS.md, "JSON bodies") --------------------------------
 
 

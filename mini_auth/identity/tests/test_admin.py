@@ -1,7 +1,9 @@
 import pytest
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from identity.models import Registration, RevokedAccessToken, UserTokenCutoff
 from identity.tests.factories import RegistrationFactory
+from identity.tokens import tokens_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +92,18 @@ def test_registrations_cannot_be_deleted(admin_client):
     url = f"{ADMIN}identity/registration/{registration.pk}/delete/"
     assert admin_client.post(url, {"post": "yes"}).status_code == 403
     assert Registration.objects.filter(pk=registration.pk).exists()
+
+
+def test_the_admin_shows_no_refresh_token_and_no_username_to_edit(admin_client):
+    alice = RegistrationFactory(user__username="alice").user
+    tokens = tokens_issue(user=alice)
+    listing = admin_client.get(f"{ADMIN}token_blacklist/outstandingtoken/").content.decode()
+    outstanding = OutstandingToken.objects.get(user=alice)
+    page = admin_client.get(
+        f"{ADMIN}token_blacklist/outstandingtoken/{outstanding.pk}/change/"
+    ).content.decode()
+    assert tokens.refresh not in listing and tokens.refresh not in page
+    assert outstanding.jti in page
+
+    user_page = admin_client.get(f"{ADMIN}auth/user/{alice.pk}/change/")
+    assert "username" not in user_page.context["adminform"].form.fields

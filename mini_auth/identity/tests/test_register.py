@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from identity.models import Registration
 from identity.services import ReconcileSummary, registrations_reconcile
 from identity.tests.factories import RegistrationFactory
+from mini_common.models import IdempotencyRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -353,3 +354,16 @@ def test_register_without_internal_token_is_refused(anonymous_client, fake_servi
     response = register(anonymous_client)
     assert response.status_code == 401
     assert not Registration.objects.exists()
+
+
+def test_a_replayed_registration_answers_without_tokens_and_none_are_stored(client, fake_services):
+    body, key = {**ALICE, "login": True}, {"HTTP_IDEMPOTENCY_KEY": "reg-alice-1"}
+    first = register(client, body, **key)
+    again = register(client, body, **key)
+
+    assert first.status_code == 201 and first.json()["refreshToken"]
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert "accessToken" not in again.json() and "refreshToken" not in again.json()
+    assert again.json()["username"] == "alice"
+    [stored] = IdempotencyRecord.objects.all()
+    assert not {"accessToken", "refreshToken"} & set(stored.response_body)

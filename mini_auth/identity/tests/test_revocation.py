@@ -5,12 +5,13 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db.models import F
 from rest_framework_simplejwt import tokens as tokens_module
 
 from identity.models import TokenFamily, UserTokenCutoff
 from identity.revocation import revocations_rewarm
-from identity.signals import UserDeletionRefused
+from identity.signals import UserDeletionRefused, UsernameChangeRefused
 from identity.tests.factories import PASSWORD, UserFactory
 from identity.tokens import tokens_issue
 
@@ -150,3 +151,45 @@ def test_logout_with_an_already_rotated_refresh_token_revokes_the_session(
     assert verify_status(nginx_client, rotated["accessToken"]) == 401
     again = client.post(REFRESH, {"refreshToken": rotated["refreshToken"]}, format="json")
     assert again.status_code == 401
+
+
+def test_a_new_password_voids_every_token_issued_before(
+    nginx_client, make_user_client, issued_earlier
+):
+    alice = UserFactory(username="alice")
+    with issued_earlier():
+        tokens = tokens_issue(user=alice)
+    assert verify_status(nginx_client, tokens.access) == 200
+
+    alice.set_password("Brand-new-pass-77")
+    alice.save()
+
+    assert verify_status(nginx_client, tokens.access) == 401
+    refused = make_user_client().post(REFRESH, {"refreshToken": tokens.refresh}, format="json")
+    assert refused.status_code == 401
+    assert UserTokenCutoff.objects.get(username="alice").reason == "password changed"
+
+
+def test_a_login_that_rehashes_the_password_ends_no_session(nginx_client, settings):
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    alice = UserFactory(username="alice")
+    tokens = tokens_issue(user=alice)
+    # Newer hasher parameters: the next check of the password re-hashes and saves it.
+    alice.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    alice.save(update_fields=["password"])
+    UserTokenCutoff.objects.all().delete()
+    assert alice.check_password(PASSWORD)
+    assert User.objects.get(pk=alice.pk).password.startswith("md5$")  # it was re-hashed
+    assert not UserTokenCutoff.objects.exists()
+    assert verify_status(nginx_client, tokens.access) == 200
+
+
+def test_a_username_never_changes():
+    alice = UserFactory(username="alice")
+    alice.username = "mallory"
+    with pytest.raises(UsernameChangeRefused):
+        alice.save()
+    assert User.objects.filter(username="alice").exists()
