@@ -36,7 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     hung.add_argument("--no-hung", action="store_true", help="skip the hung-billing scenario")
     hung.add_argument("--hung", action="store_true", help="run it with --smoke too")
     parser.add_argument(
-        "--smoke", action="store_true", help="a few seconds, small, no thresholds (for CI)"
+        "--smoke",
+        action="store_true",
+        help="a few seconds, small, no thresholds, no lean reference (for CI)",
+    )
+    parser.add_argument(
+        "--no-lean",
+        action="store_true",
+        help="skip the lean reference (../shared/lean-reference/), and with it the closeness",
     )
     parser.add_argument(
         "--use-running",
@@ -83,6 +90,8 @@ def options_from(args: argparse.Namespace) -> Options:
     }
     if args.no_hung or args.hung:
         given["hung"] = args.hung
+    if args.no_lean:
+        given["lean"] = False
     if args.smoke:
         return Options.smoke_defaults(**given, **common)
     return Options(**given, **common)

@@ -5,7 +5,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from identity.models import Registration, RevokedAccessToken, TokenFamily, UserTokenCutoff
 from identity.services import registration_complete
-from mini_common.adminsite import admin_link, admin_links
+from mini_common.adminsite import ReadOnlyAdmin, admin_link, admin_links
 from mini_common.errors import ApiError
 
 admin.site.unregister(User)
@@ -13,7 +13,7 @@ admin.site.unregister(OutstandingToken)
 
 
 @admin.register(OutstandingToken)
-class OutstandingTokenAdmin(admin.ModelAdmin):
+class OutstandingTokenAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """simplejwt's issued refresh tokens, without the tokens themselves.
 
     A live refresh token is a session: shown here, anyone with the admin (or a
@@ -25,15 +25,6 @@ class OutstandingTokenAdmin(admin.ModelAdmin):
     fields = ("jti", "user", "created_at", "expires_at")
     readonly_fields = fields
     ordering = ("-created_at",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(User)

@@ -5,7 +5,7 @@ from django.utils.html import format_html
 
 from billing.models import Account, Operation
 from billing.selectors import RECENT_OPERATIONS
-from mini_common.adminsite import admin_link, admin_links
+from mini_common.adminsite import ReadOnlyAdmin, admin_link, admin_links
 
 OPERATION_FIELDS = ("id", "type", "amount", "balance_after", "order_id", "created_at")
 
@@ -16,7 +16,7 @@ class RecentOperationsFormSet(BaseInlineFormSet):
         return super().get_queryset()[:RECENT_OPERATIONS]
 
 
-class OperationInline(admin.TabularInline):
+class OperationInline(ReadOnlyAdmin, admin.TabularInline):
     """Read-only: operations are immutable, and only the API records them."""
 
     model = Operation
@@ -28,18 +28,9 @@ class OperationInline(admin.TabularInline):
     can_delete = False
     verbose_name_plural = f"Operations (latest {RECENT_OPERATIONS})"
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Accounts are opened through the API at registration; the admin only looks."""
 
     list_display = ("username", "balance", "created_at", "updated_at", "operations_link")
@@ -78,18 +69,10 @@ class AccountAdmin(admin.ModelAdmin):
         return admin_links(*links)
 
     # Money never moves through a form: the balance changes only with an operation.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Operation)
-class OperationAdmin(admin.ModelAdmin):
+class OperationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("id", "account", "type", "amount", "balance_after", "order_id", "created_at")
     list_filter = ("type", "created_at")
     search_fields = ("account__username", "order_id__exact")
@@ -105,12 +88,3 @@ class OperationAdmin(admin.ModelAdmin):
             return "-"
         order = operation.order_id
         return admin_link(f"order {order} in mini_order", "order", f"orders/order/{order}/change/")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,12 +1,12 @@
 from django.contrib import admin, messages
 
-from mini_common.adminsite import admin_link, admin_links
+from mini_common.adminsite import ReadOnlyAdmin, admin_link, admin_links
 from notifications.models import Notification
 from notifications.services import notification_retry
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """What was sent to whom, about which order: a record, shown and never edited.
 
     A notification is part of an order's story (the audit checks that each final
@@ -87,12 +87,3 @@ class NotificationAdmin(admin.ModelAdmin):
             f"Sent {sent}, failed {failed}, skipped {skipped} (already sent or being sent).",
             level,
         )
-
-    def has_add_permission(self, request):
-        return False  # notifications come from the services, through the API
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,29 +1,20 @@
 from django.contrib import admin, messages
 
-from mini_common.adminsite import admin_link, admin_links
+from mini_common.adminsite import ReadOnlyAdmin, admin_link, admin_links
 from orders.models import Order, OrderPosition
 from orders.reconcile import orders_reconcile
 
 
-class OrderPositionInline(admin.TabularInline):
+class OrderPositionInline(ReadOnlyAdmin, admin.TabularInline):
     model = OrderPosition
     fields = ("product_id", "price", "quantity")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Orders are records of money: the admin shows them and never edits or deletes one.
 
     An order and its payment are one fact kept in two services: a row changed or
@@ -99,12 +90,3 @@ class OrderAdmin(admin.ModelAdmin):
             f"{summary.undeliverable}.",
             level,
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

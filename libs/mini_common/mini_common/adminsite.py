@@ -35,6 +35,21 @@ def admin_links(*links: str) -> str:
     return format_html_join(" · ", "{}", ((link,) for link in links))
 
 
+class ReadOnlyAdmin:
+    """For a ModelAdmin or an inline (listed first): its records are shown, never
+    added, changed or deleted through a form. Records of money and of what was
+    done with it change only through the services' own code."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class MiniAdminSite(admin.AdminSite):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
