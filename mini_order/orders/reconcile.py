@@ -7,7 +7,7 @@
    A cancellation is made safe first: mini_billing declares the payment void,
    and a PAYMENT that arrives later (stalled in a billing worker) takes nothing.
 2. Every CANCELLED order whose payment is not declared void yet (billing refused
-   the payment request; or cancelled before voids existed) gets it declared
+   the payment request, or the order was cancelled without one) gets it declared
    void, or, if its payment happened after all, becomes PAID: billing's word
    on money is final.
 3. Every PAID or INSUFFICIENT_FUNDS order whose notification is still owed gets

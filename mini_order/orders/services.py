@@ -251,7 +251,7 @@ def order_void_confirm(*, order: Order) -> Settlement:
     """Make sure a CANCELLED order is never paid: its payment declared void in mini_billing.
 
     For orders cancelled without that (billing refused the payment request, or
-    cancelled before voids existed). If the payment did happen, mini_billing's
+    a CANCELLED row the migration found). If the payment did happen, mini_billing's
     word is final: the order becomes PAID (and owes its notification).
     """
     if order.status != Status.CANCELLED or order.payment_voided:

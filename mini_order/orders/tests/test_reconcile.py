@@ -83,7 +83,7 @@ def test_billing_unavailable_for_the_void_leaves_the_order_new(fake_remote):
 
 
 def test_a_cancelled_order_without_a_void_gets_one(fake_remote):
-    # Cancelled when billing refused the payment request, or before voids existed.
+    # Cancelled when billing refused the payment request, or left so by the migration.
     order = new_order(5000, status="CANCELLED")
     assert orders_reconcile() == ReconcileSummary(voided=1)
     assert orders_reconcile() == ReconcileSummary()
