@@ -119,25 +119,17 @@ def registration_complete(*, registration: Registration) -> Registration:
         if not registration.account_created:
             remote.account_create(**step)
             _record_step(registration, account_created=True)
-    except UsernameTaken as exc:
-        _record_step(
-            registration,
-            status=Registration.Status.FAILED,
-            last_error=f"{exc.code}: {exc.detail}"[:255],
-        )
-        logger.warning(
-            "registration of %s failed for good: %s",
-            registration.username,
-            exc.detail,
-            extra={"registration": registration.pk, "code": exc.code},
-        )
-        raise
     except ApiError as exc:
-        _record_step(registration, last_error=f"{exc.code}: {exc.detail}"[:255])
+        # An earlier owner's records under the name end the registration for good;
+        # anything else stops it where it is, for a retry or reconcile.
+        final = {"status": Registration.Status.FAILED} if isinstance(exc, UsernameTaken) else {}
+        _record_step(registration, last_error=f"{exc.code}: {exc.detail}"[:255], **final)
         logger.warning(
-            "registration of %s stopped: %s",
+            "registration of %s %s: %s %s",
             registration.username,
+            "failed for good" if final else "stopped",
             exc.code,
+            exc.detail,
             extra={"registration": registration.pk, "code": exc.code},
         )
         raise

@@ -134,12 +134,7 @@ def payment_find(*, order_id: int, username: str, amount: Decimal) -> str | None
             and str(operation.get("type", "")).upper() == "PAYMENT"
             and str(operation.get("orderId")) == str(order_id)
         ):
-            if _amount(operation.get("amount")) != amount:
-                # Not this order's payment (an order id reused after a reset of this
-                # database): billing would refuse ours, so ours never happened.
-                logger.error("billing has a payment of another amount for order %s", order_id)
-                return None
-            return _operation_id(operation) or "?"
+            return _this_orders_payment(operation, order_id=order_id, amount=amount)
     return None
 
 
@@ -160,9 +155,16 @@ def payment_void(*, order_id: int, username: str, amount: Decimal) -> str | None
     if data["state"] == "VOID":
         return None
     payment = data.get("payment") if isinstance(data.get("payment"), dict) else {}
+    return _this_orders_payment(payment, order_id=order_id, amount=amount)
+
+
+def _this_orders_payment(payment: dict, *, order_id: int, amount: Decimal) -> str | None:
+    """The payment's operation id; None when its amount is not the order's.
+
+    A payment of another amount is not this order's (an order id reused after a
+    reset of this database): billing would refuse ours, so ours never happened.
+    """
     if _amount(payment.get("amount")) != amount:
-        # As in payment_find: not this order's payment (an order id reused after a
-        # reset of this database), and ours can no longer happen.
         logger.error("billing has a payment of another amount for order %s", order_id)
         return None
     return _operation_id(payment) or "?"

@@ -226,6 +226,11 @@ def _order_mark_paid(order: Order, *, operation_id: str, **fields) -> bool:
     return False
 
 
+def _settled_paid(order: Order, *, operation_id: str) -> Settlement:
+    paid = _order_mark_paid(order, operation_id=operation_id)
+    return Settlement.PAID if paid else Settlement.UNCHANGED
+
+
 def order_settle_from_billing(*, order: Order, cancel_unpaid: bool) -> Settlement:
     """Settle a NEW order from what mini_billing knows, without ever moving money.
 
@@ -237,8 +242,7 @@ def order_settle_from_billing(*, order: Order, cancel_unpaid: bool) -> Settlemen
     ask = remote.payment_void if cancel_unpaid else remote.payment_find
     operation_id = ask(order_id=order.pk, username=order.username, amount=order.total_cost)
     if operation_id is not None:
-        paid = _order_mark_paid(order, operation_id=operation_id)
-        return Settlement.PAID if paid else Settlement.UNCHANGED
+        return _settled_paid(order, operation_id=operation_id)
     if not cancel_unpaid:
         return Settlement.UNPAID
     if _transition(order, to=Status.CANCELLED, sources=[Status.NEW], payment_voided=True):
@@ -260,8 +264,7 @@ def order_void_confirm(*, order: Order) -> Settlement:
         order_id=order.pk, username=order.username, amount=order.total_cost
     )
     if operation_id is not None:
-        paid = _order_mark_paid(order, operation_id=operation_id)
-        return Settlement.PAID if paid else Settlement.UNCHANGED
+        return _settled_paid(order, operation_id=operation_id)
     update_if_unchanged(order, where={"status": Status.CANCELLED}, payment_voided=True)
     return Settlement.CANCELLED
 
