@@ -232,7 +232,7 @@ class OperateApi(APIView):
             ),
         },
     )
-    @idempotent(atomic=True)
+    @idempotent
     def post(self, request):
         # Before validation: a user may never make a PAYMENT, so telling them what
         # a PAYMENT would need (an orderId) answers the wrong question.

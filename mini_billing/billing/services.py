@@ -25,7 +25,6 @@ from billing.errors import (
 from billing.models import MAX_BALANCE, ZERO, Account, Operation, PaymentVoid
 from billing.selectors import payment_for_order
 from mini_common import metrics
-from mini_common.db import atomic_step
 from mini_common.money import CENT
 
 logger = logging.getLogger("billing")
@@ -66,7 +65,7 @@ def operation_perform(
 
 
 def _credit(*, username: str, amount: Decimal) -> Operation:
-    with atomic_step():
+    with transaction.atomic():
         moved = _balance_moved(
             username=username, by=amount, lowest=ZERO, highest=MAX_BALANCE - amount
         )
@@ -80,7 +79,7 @@ def _credit(*, username: str, amount: Decimal) -> Operation:
 def _debit(
     *, username: str, operation_type: str, amount: Decimal, order_id: int | None = None
 ) -> Operation:
-    with atomic_step():
+    with transaction.atomic():
         moved = _balance_moved(username=username, by=-amount, lowest=amount, highest=MAX_BALANCE)
         if moved is not None:
             if order_id is not None and PaymentVoid.objects.filter(order_id=order_id).exists():
@@ -151,8 +150,6 @@ def _pay(*, username: str, amount: Decimal, order_id: int) -> tuple[Operation, b
     except (IntegrityError, InsufficientFunds):
         # The order's payment exists (recorded before, or by a concurrent request),
         # or the balance is too low: perhaps because that very payment spent it.
-        # (Inside @idempotent(atomic=True) the refused insert has aborted the
-        # request's transaction: this read fails, and the request runs again.)
         existing = payment_for_order(order_id=order_id)
         if existing is None:
             raise
@@ -197,7 +194,8 @@ def _record(
         balance_after=moved.balance,
         order_id=order_id,
     )
-    # Once committed: a request may run and be rolled back (@idempotent(atomic=True)).
+    # Once committed: a payment refused after this insert (its order's payment void,
+    # or already recorded) is rolled back, and must leave no log line or metric.
     transaction.on_commit(lambda: _recorded(operation, moved))
     return operation
 

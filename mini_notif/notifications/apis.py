@@ -147,16 +147,16 @@ class NotificationApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         contact = data.pop("contact")
-        notification, created = notification_create(
+        claimed = notification_create(
             **data,
             contact_email=contact.get("email") or "",
             contact_phone=contact.get("phone") or "",
             request_key=f"{request.user.service}/{key}" if key else None,
         )
         response = Response(
-            NotificationOutputSerializer(notification).data, status=status.HTTP_201_CREATED
+            NotificationOutputSerializer(claimed.row).data, status=status.HTTP_201_CREATED
         )
-        return response if created else mark_replayed(request, response)
+        return mark_replayed(request, response) if claimed.replayed else response
 
     @extend_schema(
         operation_id="notification_list",

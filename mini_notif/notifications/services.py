@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError
 from django.db.models import F, Q
 from django.utils import timezone
 
-from mini_common.db import savepoint_if_nested, update_if_unchanged
-from mini_common.errors import IdempotencyKeyReused, RequestInProgress
+from mini_common.db import update_if_unchanged
+from mini_common.idempotency import Claim, Claimed, claim_row
 from notifications.delivery import notification_send
 from notifications.models import Notification
 
@@ -50,18 +49,15 @@ def notification_create(
     contact_email: str = "",
     contact_phone: str = "",
     request_key: str | None = None,
-) -> tuple[Notification, bool]:
+) -> Claimed[Notification]:
     """Store the notification (committed PENDING), then deliver it once, now.
 
-    Returns the notification and whether this call created it. The row is
-    inserted already claimed by this request, so `reconcile` leaves it alone
-    while it is being sent.
-
-    ``request_key`` (the caller's Idempotency-Key, scoped by the calling
-    service) makes the row its own idempotency record, with no separate one:
-    the same key again answers the notification it created, finishing the
-    delivery first if that request died mid-send; while that request is still
-    sending, RequestInProgress; with other contents, IdempotencyKeyReused.
+    The row is inserted already claimed by this request, so `reconcile` leaves
+    it alone while it is being sent. ``request_key`` (the caller's
+    Idempotency-Key, scoped by the calling service) makes the row the key's
+    record (``claim_row``): the same key again answers the notification it
+    created (FINAL once its delivery was tried), or finishes the delivery
+    first if that request died mid-send (RESUMED).
     """
     fields = {
         "notification_type": notification_type,
@@ -72,32 +68,24 @@ def notification_create(
         "contact_email": contact_email,
         "contact_phone": contact_phone,
     }
-    now = timezone.now()
-    lease = _lease_from(now)
-    try:
-        with savepoint_if_nested():
-            notification = Notification.objects.create(
-                **fields, request_key=request_key, attempts=1, locked_until=lease, created_at=now
-            )
-    except IntegrityError:
-        if request_key is None:
-            raise
-        return _notification_for_key(request_key=request_key, fields=fields), False
-    return _deliver(notification=notification, lease=lease), True
-
-
-def _notification_for_key(*, request_key: str, fields: dict) -> Notification:
-    existing = Notification.objects.get(request_key=request_key)
-    if any(getattr(existing, name) != value for name, value in fields.items()):
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used for a different notification"
-        )
-    if existing.delivery_status != Status.PENDING:
-        return existing  # the answer it had; a FAILED one is retried by reconcile
-    if existing.locked_until is not None and existing.locked_until > timezone.now():
-        raise RequestInProgress("The first request with this key is still sending it")
-    # The first request died mid-send (its lease expired): finish the job now.
-    return notification_retry(notification_id=existing.pk) or existing
+    claimed = claim_row(
+        create=lambda lease: Notification.objects.create(
+            **fields, request_key=request_key, attempts=1, locked_until=lease
+        ),
+        find=lambda: (
+            Notification.objects.filter(request_key=request_key).first() if request_key else None
+        ),
+        same_request=lambda row: all(getattr(row, name) == value for name, value in fields.items()),
+        # A FAILED one is final for its request: reconcile retries it.
+        finished=lambda row: row.delivery_status != Status.PENDING,
+        lease_seconds=settings.NOTIF_DELIVERY_LEASE,
+        takeover=lambda row: {"attempts": row.attempts + 1, "updated_at": timezone.now()},
+    )
+    if claimed.claim == Claim.FINAL:
+        return claimed
+    notification = claimed.row
+    _deliver(notification=notification, lease=notification.locked_until)
+    return claimed
 
 
 def _claim(*, notification_id: int, max_attempts: int | None) -> datetime | None:

@@ -50,8 +50,8 @@ PAID if the payment did reach mini_billing). 422 `payment_rejected` with `orderI
 `order_cancelled` when a retry finds its order cancelled.
 
 Idempotency-Key: the order row is the key's record. The same key again answers the
-order (`Idempotent-Replayed: true` once it is final), finishing a NEW one; while the
-first request still works on it, 409 `request_in_progress`.
+order (`Idempotent-Replayed: true` when an earlier request finished it), finishing a
+NEW one; while the first request still works on it, 409 `request_in_progress`.
 """
 
 LIST_DESCRIPTION = """\

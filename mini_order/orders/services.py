@@ -26,18 +26,14 @@ from enum import StrEnum
 from typing import TypedDict
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from mini_common import metrics
 from mini_common.conf import mini_setting
 from mini_common.db import update_if_unchanged
-from mini_common.errors import (
-    DependencyUnavailable,
-    IdempotencyKeyReused,
-    RequestInProgress,
-    ValidationFailed,
-)
+from mini_common.errors import DependencyUnavailable, ValidationFailed
+from mini_common.idempotency import Claim, Claimed, claim_row
 from mini_common.money import MAX_AMOUNT, money_json
 from orders import remote
 from orders.contacts import contact_get
@@ -112,10 +108,6 @@ def _same_order(order: Order, *, shop_id: int | None, total_cost: Decimal, posit
     return order.shop_id == shop_id and order.total_cost == total_cost and stored == wanted
 
 
-def _lease_from(now: datetime) -> datetime:
-    return now + timedelta(seconds=mini_setting("IDEMPOTENCY_LEASE"))
-
-
 def order_create(
     *,
     username: str,
@@ -123,58 +115,43 @@ def order_create(
     total_cost: Decimal,
     shop_id: int | None = None,
     idempotency_key: str | None = None,
-) -> tuple[Order, bool]:
-    """Commit a NEW order held by this request, or take over the order this key created.
+) -> Claimed[Order]:
+    """Commit a NEW order held by this request, or claim the order this key created.
 
-    Returns the order and whether this call created it. An order found by its
-    key is this request's again (its lease renewed) when work is left on it;
-    one that is final and notified is only answered.
+    The order row is the key's record (``claim_row``): CREATED, RESUMED (work
+    was left on it: its lease is this request's now) or FINAL (final and
+    notified: only answered).
     """
     wanted = {"shop_id": shop_id, "total_cost": total_cost, "positions": positions}
     scope = {"username": username, "idempotency_key": idempotency_key or ""}
-    now = timezone.now()
-    try:
+
+    def create(lease: datetime) -> Order:
         with transaction.atomic():
             order = Order.objects.create(
-                **scope,
-                shop_id=wanted["shop_id"],
-                total_cost=total_cost,
-                locked_until=_lease_from(now),
-                created_at=now,
+                **scope, shop_id=shop_id, total_cost=total_cost, locked_until=lease
             )
             order.position_list = OrderPosition.objects.bulk_create(
                 OrderPosition(order=order, **position) for position in positions
             )
-    except IntegrityError:
-        # The key's order exists (a retry, or a concurrent request that won the
-        # insert): inserting first saves a query on the common path of a new key.
-        existing = (
-            Order.objects.prefetch_related("positions").filter(**scope).first()
-            if idempotency_key
-            else None
-        )
-        if existing is None:
-            raise
-        return _resumed(existing, now=now, **wanted), False
-    metrics.order_status_observed(Status.NEW)
-    return order, True
+        return order
 
+    def find() -> Order | None:
+        if not idempotency_key:
+            return None
+        return Order.objects.prefetch_related("positions").filter(**scope).first()
 
-def _resumed(order: Order, *, now: datetime, **wanted) -> Order:
-    if not _same_order(order, **wanted):
-        raise IdempotencyKeyReused(
-            f"This Idempotency-Key belongs to order {order.pk}, which has other contents"
-        )
-    if order.locked_until is not None and order.locked_until > now:
-        raise RequestInProgress("The first request with this key has not finished yet")
-    if order.status == Status.NEW or _notification_owed(order):
-        # Take the order over, unless a concurrent retry does so first.
-        if not update_if_unchanged(
-            order, where={"locked_until": order.locked_until}, locked_until=_lease_from(now)
-        ):
-            raise RequestInProgress("Another request with this key took the order over")
-    logger.info("resuming order %s (%s)", order.pk, order.status, extra={"order_id": order.pk})
-    return order
+    claimed = claim_row(
+        create=create,
+        find=find,
+        same_request=lambda order: _same_order(order, **wanted),
+        finished=lambda order: order.status != Status.NEW and not _notification_owed(order),
+    )
+    if claimed.claim == Claim.CREATED:
+        metrics.order_status_observed(Status.NEW)
+    elif claimed.claim == Claim.RESUMED:
+        order = claimed.row
+        logger.info("resuming order %s (%s)", order.pk, order.status, extra={"order_id": order.pk})
+    return claimed
 
 
 def _lease_released(order: Order) -> None:
@@ -383,14 +360,14 @@ def order_place(
     request with the same Idempotency-Key resumes it).
     """
     total = order_total_resolve(positions=positions, total_cost=total_cost)
-    order, created = order_create(
+    claimed = order_create(
         username=username,
         positions=positions,
         total_cost=total,
         shop_id=shop_id,
         idempotency_key=idempotency_key,
     )
-    replayed = not created and order.status != Status.NEW
+    order = claimed.row
     try:
         if order.status == Status.NEW:
             order_pay(order=order)
@@ -413,4 +390,4 @@ def order_place(
             "Place a new order with a new Idempotency-Key.",
             extra={"orderId": order.pk},
         )
-    return order, replayed
+    return order, claimed.replayed

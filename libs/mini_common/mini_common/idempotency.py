@@ -1,16 +1,22 @@
-"""Idempotency-Key handling for POST views (IETF httpapi draft, Stripe's practice).
+"""Idempotency-Key: one primitive, ``claim_row``, for every POST that creates or moves something.
 
-Decorate a DRF view method with ``@idempotent``:
+The row that holds a key is the key's record. Where the request creates a
+domain row that says everything its answer needs (an order, a notification),
+that row carries the key; elsewhere (a request whose answer may be a refusal,
+such as a PAYMENT over the balance) an ``IdempotencyRecord`` holds the key and
+the stored answer, through the ``@idempotent`` view decorator. Either way
+``claim_row`` decides, and answers one of:
 
-- no key: the view runs as usual;
-- first use of a key: the key is claimed (a unique row), the view runs, and its
-  final response is stored, success or business failure alike;
-- same key and payload after completion: the stored response is replayed with
-  ``Idempotent-Replayed: true``;
-- same key, other payload: 422 ``idempotency_key_reused``;
-- same key while the first is still running: 409 ``request_in_progress``;
-- a 400 stores nothing (a corrected retry may reuse the key); a 5xx leaves the
-  key claimable again, so that a retry resumes the work.
+- CREATED: this request inserted the row (the unique key lets only one INSERT
+  win): it does the work;
+- FINAL: the key's earlier request finished: its answer is replayed, with
+  ``Idempotent-Replayed: true`` (that header means this, and only this,
+  everywhere);
+- RESUMED: the earlier request left work undone and its lease (``locked_until``)
+  has expired (a 5xx, or a process that died): this request takes the row over
+  and finishes the work;
+- or raises 409 ``request_in_progress`` while the earlier request's lease is
+  live, and 422 ``idempotency_key_reused`` when the key came with another request.
 
 A key's scope is (calling service, user, method, path, key): the service is the
 caller's ``X-Service`` (trusted only with the internal token), "" for a client
@@ -18,42 +24,37 @@ through the gateway, which strips that header. So the keys services derive
 from business objects (mini_order's ``order-17-payment``) live in a scope no
 client can write to: a client sending that key gets a key of its own.
 
-``@idempotent(atomic=True)`` is for views whose only effects are rows of this
-service's database (mini_billing's money moves): the work and the stored
-response are one transaction, committed together or not at all, and the
-response is stored last, in the one INSERT that claims the key: one commit
-instead of three, and one round trip less than the usual way. A key already
-taken (by an earlier or a concurrent request) fails that INSERT, which rolls
-the work back with it; the request then goes the usual way and gets the stored
-answer (a concurrent one first waits a few milliseconds for the first to
-commit), or 409 while a request that went the usual way holds the key. So the
-view may run and be rolled back: anything it does besides rows (a log line, a
-metric) belongs in ``transaction.on_commit``.
-When the view hits a database error (a rare conflict, such as a second
-payment for an order under another key), everything is rolled back and the
-request runs again the usual way, where the view's own handling applies.
+``@idempotent`` stores the final answer, success or business failure alike; a
+400 stores nothing (a corrected retry may reuse the key), and a 5xx leaves the
+key claimable at once, so that a retry resumes the work.
 """
 
+import enum
 import functools
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError
+from django.db import IntegrityError
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from mini_common import metrics
 from mini_common.conf import mini_setting
-from mini_common.db import request_transaction, savepoint_if_nested
+from mini_common.db import savepoint_if_nested, update_if_unchanged
 from mini_common.errors import IdempotencyKeyReused, RequestInProgress, ValidationFailed
 from mini_common.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+
+Row = TypeVar("Row")
 
 
 def validate_key(key: str) -> str:
@@ -71,8 +72,13 @@ def request_key(request) -> str | None:
     return None if key is None else validate_key(key)
 
 
+def calling_service(request) -> str:
+    """The service that sent ``request`` (its X-Service), "" for a client through the gateway."""
+    return getattr(request.user, "service", "") or ""
+
+
 def mark_replayed(request, response: Response) -> Response:
-    """Tell the client, and the metrics, that this answer is a replay of an earlier one."""
+    """Tell the client, and the metrics, that this answer is an earlier request's."""
     response[REPLAYED_HEADER] = "true"
     metrics.idempotent_replay_observed(request)
     return response
@@ -85,87 +91,130 @@ def payload_fingerprint(data) -> str:
     return hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def key_scope(*, service: str = "", username: str = "", method: str, path: str, key: str) -> dict:
-    """The fields that name one key's record: ``service`` "" is a client through the gateway."""
-    return {
-        "service": service,
-        "username": username,
-        "method": method,
-        "path": path[:255],
-        "key": key,
-    }
+# --- the primitive -------------------------------------------------------------------------
 
 
-def request_scope(request, key: str) -> dict:
-    """The scope of ``key`` sent with ``request``: its calling service, user, method and path."""
-    user = request.user
-    return key_scope(
-        service=getattr(user, "service", "") or "",
-        username=getattr(user, "username", "") or "",
-        method=request.method,
-        path=request.path,
-        key=key,
+class Claim(enum.Enum):
+    CREATED = "created"  # this request inserted the key's row: it does the work
+    RESUMED = "resumed"  # an earlier request left work undone; this one took the row over
+    FINAL = "final"  # an earlier request finished: answer what it did (a replay)
+
+
+@dataclass(frozen=True)
+class Claimed(Generic[Row]):
+    row: Row
+    claim: Claim
+
+    @property
+    def replayed(self) -> bool:
+        return self.claim == Claim.FINAL
+
+
+def lease_from(now: datetime, seconds: float | None = None) -> datetime:
+    """The end of a lease taken ``now``: IDEMPOTENCY_LEASE seconds unless told otherwise."""
+    return now + timedelta(
+        seconds=mini_setting("IDEMPOTENCY_LEASE") if seconds is None else seconds
     )
 
 
-def claim_key(
-    *, service: str = "", username: str, method: str, path: str, key: str, fingerprint: str
-):
-    """Claim the key for this request; returns the completed record to replay, or None.
+def _insert_or_find(
+    create: Callable[[datetime], Row],
+    find: Callable[[], Row | None],
+    lease: datetime,
+    *,
+    again: bool = True,
+) -> tuple[Row, bool]:
+    """The row this INSERT created, or the one that holds the key; and whether it is ours."""
+    try:
+        with savepoint_if_nested():  # one INSERT: the unique key decides
+            return create(lease), True
+    except IntegrityError:
+        row = find()
+        if row is not None:
+            return row, False
+        if not again:  # no key, or the conflict was another constraint's: a real error
+            raise
+    # The holder was purged between our INSERT and the read: once more.
+    return _insert_or_find(create, find, lease, again=False)
 
-    Raises IdempotencyKeyReused or RequestInProgress when the key is not ours.
+
+def claim_row(
+    *,
+    create: Callable[[datetime], Row],
+    find: Callable[[], Row | None],
+    same_request: Callable[[Row], bool],
+    finished: Callable[[Row], bool],
+    lease_seconds: float | None = None,
+    takeover: Callable[[Row], dict[str, Any]] = lambda row: {},
+) -> Claimed[Row]:
+    """Insert the row that holds a key, or find the one that does and say what to do with it.
+
+    ``create(lease)`` inserts the row with ``locked_until = lease``; its unique
+    key makes a second INSERT raise IntegrityError, and then ``find()`` reads
+    the row that holds the key. ``same_request(row)``: the key came with this
+    request before (else 422). ``finished(row)``: nothing is left to do, the
+    row is the answer. An unfinished row whose lease has expired is taken over
+    with one conditional UPDATE of ``locked_until`` (and ``takeover(row)``'s
+    plain values), so two retries never resume it both.
     """
     now = timezone.now()
-    lease = now + timedelta(seconds=mini_setting("IDEMPOTENCY_LEASE"))
-    scope = key_scope(service=service, username=username, method=method, path=path, key=key)
-    try:
-        with savepoint_if_nested():  # one INSERT: the unique constraint decides
-            IdempotencyRecord.objects.create(
-                **scope,
-                fingerprint=fingerprint,
-                state=IdempotencyRecord.State.PROCESSING,
-                locked_until=lease,
-            )
-        return None
-    except IntegrityError:
-        pass
-
-    record = IdempotencyRecord.objects.filter(**scope).first()
-    if record is None:  # purged between our insert and this read: try once more
-        return claim_key(**scope, fingerprint=fingerprint)
-    if record.fingerprint != fingerprint:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used with a different request body"
-        )
-    if record.state == IdempotencyRecord.State.COMPLETED:
-        return record
-    if record.state == IdempotencyRecord.State.PROCESSING and record.locked_until > now:
+    lease = lease_from(now, lease_seconds)
+    row, created = _insert_or_find(create, find, lease)
+    if created:
+        return Claimed(row, Claim.CREATED)
+    if not same_request(row):
+        raise IdempotencyKeyReused("This Idempotency-Key was already used with another request")
+    if finished(row):
+        return Claimed(row, Claim.FINAL)
+    held_until = row.locked_until  # type: ignore[attr-defined]
+    if held_until is not None and held_until > now:
         raise RequestInProgress("The first request with this key has not finished yet")
-
-    # A retryable failure, or a holder that died (lease expired): take it over,
-    # unless another request does so first.
-    taken = IdempotencyRecord.objects.filter(
-        pk=record.pk, state=record.state, locked_until=record.locked_until
-    ).update(state=IdempotencyRecord.State.PROCESSING, locked_until=lease)
-    if not taken:
-        raise RequestInProgress("Another request with this key is being processed")
-    return None
+    # Work left and nobody on it: take the row over, unless another retry does first.
+    if not update_if_unchanged(
+        row, where={"locked_until": held_until}, locked_until=lease, **takeover(row)
+    ):
+        raise RequestInProgress("Another request with this key took it over")
+    return Claimed(row, Claim.RESUMED)
 
 
-def release_key(*, scope: dict, response: Response, secret_fields: tuple[str, ...] = ()) -> None:
-    """Store the final response, or free the key when the outcome is not final."""
-    records = IdempotencyRecord.objects.filter(**scope)
+# --- @idempotent: the key's record is an IdempotencyRecord with the stored answer ----------
+
+
+def _record_claim(request, key: str, fingerprint: str) -> Claimed[IdempotencyRecord]:
+    scope = {
+        "service": calling_service(request),
+        "username": getattr(request.user, "username", "") or "",
+        "method": request.method,
+        "path": request.path[:255],
+        "key": key,
+    }
+    Record = IdempotencyRecord
+    return claim_row(
+        create=lambda lease: Record.objects.create(
+            **scope, fingerprint=fingerprint, state=Record.State.PROCESSING, locked_until=lease
+        ),
+        find=lambda: Record.objects.filter(**scope).first(),
+        same_request=lambda record: record.fingerprint == fingerprint,
+        finished=lambda record: record.state == Record.State.COMPLETED,
+        takeover=lambda record: {"state": Record.State.PROCESSING},
+    )
+
+
+def _record_answer(
+    record: IdempotencyRecord, response: Response, secret_fields: tuple[str, ...]
+) -> None:
+    """Store the final answer; free the key when the outcome is not final."""
+    rows = IdempotencyRecord.objects.filter(pk=record.pk)
     status = response.status_code
     if status == 400:
-        records.delete()
+        rows.delete()  # a corrected request may reuse the key
     elif status >= 500:
-        records.update(state=IdempotencyRecord.State.RETRYABLE, locked_until=timezone.now())
+        rows.update(state=IdempotencyRecord.State.RETRYABLE, locked_until=timezone.now())
     else:
-        stored = _stored_answer(response, secret_fields)
-        records.update(state=IdempotencyRecord.State.COMPLETED, **stored)
+        rows.update(state=IdempotencyRecord.State.COMPLETED, **_stored(response, secret_fields))
 
 
-def _stored_answer(response: Response, secret_fields: tuple[str, ...] = ()) -> dict:
+def _stored(response: Response, secret_fields: tuple[str, ...]) -> dict:
     body = json.loads(json.dumps(response.data, cls=JSONEncoder))
     if secret_fields and isinstance(body, dict):
         # Never kept: a replay answers without them (tokens: the client logs in).
@@ -177,105 +226,44 @@ def _stored_answer(response: Response, secret_fields: tuple[str, ...] = ()) -> d
     }
 
 
-def replay(record: IdempotencyRecord) -> Response:
+def _replay(record: IdempotencyRecord) -> Response:
     response = Response(record.response_body, status=record.response_status)
     if record.response_content_type.startswith("application/problem+json"):
         response.content_type = "application/problem+json"
     return response
 
 
-def _is_final(response: Response) -> bool:
-    """A response to store and replay: success or business failure, not a 400 or a 5xx."""
-    return response.status_code != 400 and response.status_code < 500
-
-
-def _call_view(view, request, view_method, args, kwargs) -> Response:
-    try:
-        return view_method(view, request, *args, **kwargs)
-    except DatabaseError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - rendered like DRF would, then stored
-        return view.handle_exception(exc)
-
-
-class _KeyTaken(Exception):
-    """The key's record exists (committed by an earlier or concurrent request)."""
-
-
-class _Unstored(Exception):
-    """A response that must not be stored: its transaction rolls back."""
-
-    def __init__(self, response: Response):
-        super().__init__(response.status_code)
-        self.response = response
-
-
-def _run_atomically(
-    view, request, view_method, args, kwargs, *, scope, fingerprint, secret_fields
-) -> Response:
-    """The view, then its stored answer, in one transaction; _KeyTaken if the key is not free."""
-    with request_transaction():
-        response = _call_view(view, request, view_method, args, kwargs)
-        if not _is_final(response):
-            raise _Unstored(response)
-        try:
-            # The key's claim and its answer in one row, last: a taken key undoes the work.
-            IdempotencyRecord.objects.create(
-                **scope,
-                fingerprint=fingerprint,
-                state=IdempotencyRecord.State.COMPLETED,
-                locked_until=timezone.now(),
-                **_stored_answer(response, secret_fields),
-            )
-        except IntegrityError:
-            raise _KeyTaken from None
-    return response
-
-
-def _run_claimed(
-    view, request, view_method, args, kwargs, *, scope, fingerprint, secret_fields
-) -> Response:
-    """Claim in autocommit, run the view (its own transactions), store its answer."""
-    stored = claim_key(**scope, fingerprint=fingerprint)
-    if stored is not None:
-        return mark_replayed(request, replay(stored))
-    try:
-        response = _call_view(view, request, view_method, args, kwargs)
-    except Exception:
-        release_key(scope=scope, response=Response(status=500))
-        raise
-    release_key(scope=scope, response=response, secret_fields=secret_fields)
-    return response
-
-
-def idempotent(view_method=None, *, atomic: bool = False, secret_fields: tuple[str, ...] = ()):
+def idempotent(view_method=None, *, secret_fields: tuple[str, ...] = ()):
     """Honour the Idempotency-Key header on a DRF view method (see the module's docstring).
 
-    ``secret_fields``: top-level fields of the answer that are never stored, so a
-    replay answers without them (mini_auth's tokens: a stored token would be a
-    session readable in the database and replayed to whoever repeats the request).
+    The view runs with the key claimed and its answer is stored afterwards; an
+    exception is rendered as DRF would render it, then stored like any answer.
+    ``secret_fields``: top-level fields of the answer that are never stored, so
+    a replay answers without them (mini_auth's tokens: a stored token would be
+    a session readable in the database and replayed to whoever repeats the request).
     """
     if view_method is None:
-        return functools.partial(idempotent, atomic=atomic, secret_fields=secret_fields)
+        return functools.partial(idempotent, secret_fields=secret_fields)
 
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
         key = request_key(request)
         if key is None:
             return view_method(self, request, *args, **kwargs)
-        run = {
-            "scope": request_scope(request, key),
-            "fingerprint": payload_fingerprint(request.data),
-            "secret_fields": secret_fields,
-        }
-        if atomic:
+        claimed = _record_claim(request, key, payload_fingerprint(request.data))
+        if claimed.replayed:
+            return mark_replayed(request, _replay(claimed.row))
+        try:
+            response = view_method(self, request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - rendered like DRF would, then stored
             try:
-                return _run_atomically(self, request, view_method, args, kwargs, **run)
-            except _Unstored as unstored:
-                return unstored.response
-            except (_KeyTaken, DatabaseError):
-                pass  # the usual way finds the stored answer, or runs the view again
-        return _run_claimed(self, request, view_method, args, kwargs, **run)
+                response = self.handle_exception(exc)
+            except Exception:
+                # DRF does not render it (a database error): free the key, then fail.
+                _record_answer(claimed.row, Response(status=500), secret_fields)
+                raise
+        _record_answer(claimed.row, response, secret_fields)
+        return response
 
     return wrapper
 

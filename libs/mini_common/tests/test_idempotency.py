@@ -1,14 +1,14 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from mini_common.errors import RequestInProgress
-from mini_common.idempotency import claim_key, payload_fingerprint
+from mini_common.errors import IdempotencyKeyReused, RequestInProgress
+from mini_common.idempotency import Claim, claim_row
 from mini_common.models import IdempotencyRecord
 from mini_common.testing import migrated_to, migrations_restored  # noqa: F401 (fixture)
-from tests.urls import CALLS, CONFLICT
+from tests.urls import CALLS
 
 pytestmark = pytest.mark.django_db
 
@@ -100,15 +100,6 @@ def test_an_unknown_service_name_is_no_service(alice, make_service_client):
     assert post(alice)["Idempotent-Replayed"] == "true"
 
 
-def test_one_transaction_keys_are_scoped_per_service(alice, make_service_client):
-    order = make_service_client("mini_order", username="alice")
-    assert post_once(alice, key="order-20-payment").status_code == 201
-    paid = post_once(order, key="order-20-payment")
-    assert "Idempotent-Replayed" not in paid
-    assert post_once(order, key="order-20-payment")["Idempotent-Replayed"] == "true"
-    assert work_rows() == ["charge-1", "charge-2"]
-
-
 def test_business_failure_is_stored_and_replayed(alice):
     body = {**BODY, "outcome": "poor"}
     first, again = post(alice, body), post(alice, body)
@@ -179,10 +170,28 @@ def _fingerprint():
     return payload_fingerprint(BODY)
 
 
+# --- claim_row, the primitive under @idempotent and the services' own rows -------------
+
+
+def claim(scope: dict, *, fingerprint="f", finished=False):
+    """claim_row over IdempotencyRecord, as a service's own row would use it."""
+    record = IdempotencyRecord
+    return claim_row(
+        create=lambda lease: record.objects.create(
+            **scope, fingerprint=fingerprint, state="PROCESSING", locked_until=lease
+        ),
+        find=lambda: record.objects.filter(**scope).first(),
+        same_request=lambda row: row.fingerprint == fingerprint,
+        finished=lambda row: finished,
+    )
+
+
+SCOPE = {"username": "alice", "method": "POST", "path": "/charge", "key": "k-9"}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_claim_is_one_insert_outside_a_transaction():
     # Autocommit: no BEGIN/COMMIT around the INSERT, whose unique constraint decides.
-    scope = {"username": "alice", "method": "POST", "path": "/charge", "key": "k-9"}
     statements = []
 
     def record(execute, sql, params, many, context):
@@ -190,100 +199,74 @@ def test_claim_is_one_insert_outside_a_transaction():
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
-        assert claim_key(**scope, fingerprint="f") is None
+        assert claim(SCOPE).claim == Claim.CREATED
     assert statements == [("INSERT", True)]
     with pytest.raises(RequestInProgress):
-        claim_key(**scope, fingerprint="f")
+        claim(SCOPE)
     assert IdempotencyRecord.objects.count() == 1
 
 
 def test_claim_inside_a_transaction_keeps_it_usable():
     # Inside a caller's transaction, the conflicting INSERT gets a savepoint.
-    scope = {"username": "alice", "method": "POST", "path": "/charge", "key": "k-8"}
-    claim_key(**scope, fingerprint="f")
+    claim(SCOPE)
     with pytest.raises(RequestInProgress):
-        claim_key(**scope, fingerprint="f")
-    assert IdempotencyRecord.objects.filter(key="k-8").count() == 1
+        claim(SCOPE)
+    assert IdempotencyRecord.objects.filter(key="k-9").count() == 1
 
 
-# --- @idempotent(atomic=True): the work, then the key's claim with its answer, in one
-# transaction ------------------------------------------------------------------------------
+def test_a_finished_row_is_final_and_a_replay():
+    claim(SCOPE)
+    again = claim(SCOPE, finished=True)
+    assert (again.claim, again.replayed) == (Claim.FINAL, True)
 
 
-def post_once(client, outcome="ok", key="k-1"):
-    body = {**BODY, "outcome": outcome}
-    return client.post("/charge-in-one-transaction", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+def test_another_request_under_the_key_is_reused_even_when_finished():
+    claim(SCOPE)
+    with pytest.raises(IdempotencyKeyReused):
+        claim(SCOPE, fingerprint="other", finished=True)
 
 
-def work_rows() -> list[str]:
-    return list(IdempotencyRecord.objects.filter(path="work").values_list("key", flat=True))
+def test_an_expired_lease_is_taken_over_once():
+    first = claim(SCOPE)
+    IdempotencyRecord.objects.filter(pk=first.row.pk).update(locked_until=timezone.now())
+    resumed = claim(SCOPE)
+    assert (resumed.claim, resumed.replayed) == (Claim.RESUMED, False)
+    assert resumed.row.locked_until > timezone.now()  # the lease is the resumer's now
+    with pytest.raises(RequestInProgress):
+        claim(SCOPE)
 
 
-def test_one_transaction_commits_the_work_with_its_answer(alice):
-    first, again = post_once(alice), post_once(alice)
-    assert (first.status_code, again.status_code) == (201, 201)
-    assert again.json() == first.json() == {"n": 1}
-    assert again["Idempotent-Replayed"] == "true"
-    # The replay ran the work again (CALLS), which its taken key rolled back.
-    assert len(CALLS) == 2
-    assert work_rows() == ["charge-1"]
-    assert IdempotencyRecord.objects.filter(path="/charge-in-one-transaction").count() == 1
-
-
-def test_one_transaction_business_failure_is_stored_and_replayed(alice):
-    first, again = post_once(alice, "poor"), post_once(alice, "poor")
-    assert (first.status_code, again.status_code) == (402, 402)
-    assert again["Idempotent-Replayed"] == "true"
-    assert work_rows() == ["charge-1"]  # the 402's own row, once
-
-
-def test_one_transaction_5xx_undoes_the_work_and_frees_the_key(alice):
-    assert post_once(alice, "down").status_code == 503
-    assert work_rows() == []
-    assert not IdempotencyRecord.objects.filter(path="/charge-in-one-transaction").exists()
-    assert post_once(alice, "down").status_code == 503
-    assert len(CALLS) == 2  # the retry really ran
-
-
-def test_one_transaction_400_stores_nothing(alice):
-    response = alice.post(
-        "/charge-in-one-transaction", {"amount": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+def test_a_takeover_loses_to_one_that_came_first():
+    first = claim(SCOPE)
+    expired = timezone.now() - timedelta(seconds=1)
+    IdempotencyRecord.objects.filter(pk=first.row.pk).update(locked_until=expired)
+    stale = IdempotencyRecord.objects.get(pk=first.row.pk)
+    # Another retry takes it over between our read and our UPDATE.
+    IdempotencyRecord.objects.filter(pk=first.row.pk).update(
+        locked_until=timezone.now() + timedelta(seconds=30)
     )
-    assert response.status_code == 400
-    assert not IdempotencyRecord.objects.exists()
+    with pytest.raises(RequestInProgress):
+        claim_row(
+            create=lambda lease: IdempotencyRecord.objects.create(
+                **SCOPE, fingerprint="f", state="PROCESSING", locked_until=lease
+            ),
+            find=lambda: stale,
+            same_request=lambda row: True,
+            finished=lambda row: False,
+        )
 
 
-def test_a_database_error_inside_reruns_the_request_the_usual_way(alice):
-    IdempotencyRecord.objects.create(
-        **CONFLICT, fingerprint="-", state="COMPLETED", locked_until=timezone.now()
-    )
-    response = post_once(alice, "conflict")
-    assert response.status_code == 201
-    # The first run was rolled back whole; the second handled the conflict in place.
-    assert len(CALLS) == 2
-    assert work_rows() == ["charge-2"]
-    assert post_once(alice, "conflict")["Idempotent-Replayed"] == "true"
-
-
-def test_a_key_held_by_a_running_request_is_409_as_usual(alice):
-    hold_key("/charge-in-one-transaction", payload_fingerprint({**BODY, "outcome": "ok"}))
-    assert post_once(alice).status_code == 409
-    assert work_rows() == []  # the work ran and was rolled back with the refused claim
-
-
-@pytest.mark.django_db(transaction=True)
-def test_one_transaction_is_one_begin_and_one_commit(alice):
-    statements = []
-
-    def record(execute, sql, params, many, context):
-        statements.append((sql.split()[0], connection.in_atomic_block))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        assert post_once(alice).status_code == 201
-    # The work, then the claim with the answer; no savepoints, no autocommit statement.
-    # (SQLite's backend sends its BEGIN as a statement; psycopg2 sends it by itself.)
-    assert [s for s in statements if s[0] != "BEGIN"] == [("INSERT", True), ("INSERT", True)]
+def test_a_conflict_that_is_not_the_keys_is_an_error():
+    claim(SCOPE)
+    with pytest.raises(IntegrityError):
+        claim_row(
+            create=lambda lease: IdempotencyRecord.objects.create(
+                **SCOPE, fingerprint="f", state="PROCESSING", locked_until=lease
+            ),
+            find=lambda: None,
+            same_request=lambda row: True,
+            finished=lambda row: False,
+        )
 
 
 # --- the migration that put the calling service in the scope -----------------------------

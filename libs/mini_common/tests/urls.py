@@ -1,16 +1,12 @@
-from django.db import IntegrityError
 from django.urls import path
-from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mini_common.db import atomic_step
 from mini_common.errors import DependencyUnavailable, InsufficientFunds
 from mini_common.failfast import fail_fast
 from mini_common.fields import EnumField, MoneyField
 from mini_common.idempotency import idempotent
-from mini_common.models import IdempotencyRecord
 from mini_common.ping import HopsPingApi
 from mini_common.urls import common_urlpatterns
 
@@ -58,47 +54,8 @@ class ChargeThroughBillingApi(ChargeApi):
         return ChargeApi.post.__wrapped__(self, request)
 
 
-# A row that exists when a test wants ChargeInOneTransactionApi to hit a conflict.
-CONFLICT = {"username": "-", "method": "-", "path": "conflict", "key": "-"}
-
-
-def _row(**scope) -> IdempotencyRecord:
-    return IdempotencyRecord.objects.create(
-        **{"username": "-", "method": "-", "path": "work", **scope},
-        fingerprint="-",
-        state="COMPLETED",
-        locked_until=timezone.now(),
-    )
-
-
-class ChargeInOneTransactionApi(ChargeApi):
-    """Work that is only rows of this database: a row per charge (path "work")."""
-
-    class InputSerializer(ChargeApi.InputSerializer):
-        outcome = serializers.ChoiceField(choices=["ok", "poor", "down", "conflict"], default="ok")
-
-    @idempotent(atomic=True)
-    def post(self, request):
-        outcome = self.validated(request)["outcome"]
-        if outcome == "conflict":
-            # Handled in place, like mini_billing's repeated payment: the handling
-            # needs the connection, so inside one transaction it means a re-run.
-            try:
-                with atomic_step():
-                    _row(**CONFLICT)
-            except IntegrityError:
-                IdempotencyRecord.objects.filter(**CONFLICT).get()
-        _row(key=f"charge-{len(CALLS)}")
-        if outcome == "poor":
-            raise InsufficientFunds("not enough")
-        if outcome == "down":
-            raise DependencyUnavailable("billing")
-        return Response({"n": len(CALLS)}, status=201)
-
-
 urlpatterns = [
     path("charge", ChargeApi.as_view()),
-    path("charge-in-one-transaction", ChargeInOneTransactionApi.as_view()),
     path("charge-through-billing", ChargeThroughBillingApi.as_view()),
     path("hops", HopsPingApi.as_view(hops=(("billing", "/b/ping"), ("notif", "/n/ping")))),
     *common_urlpatterns("test"),

@@ -250,19 +250,19 @@ def test_payment_from_a_missing_account_is_404(make_service_client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_payment_costs_four_statements(alice, order_service):
+def test_a_payment_costs_five_statements(alice, order_service):
     # The hot path's database work, pinned so that an added round trip shows
-    # up here: the balance moved (found by username, no read first), the look
-    # for the order's void (while the row is held: services.payment_void), the
-    # operation, and the key's claim with its answer. (Transaction control not
-    # counted.)
+    # up here: the key claimed, the balance moved (found by username, no read
+    # first), the look for the order's void (while the row is held:
+    # services.payment_void), the operation, and the key's stored answer.
+    # (Transaction control not counted.)
     body = {"type": "PAYMENT", "amount": 5, "orderId": 21}
     with CaptureQueriesContext(connection) as queries:
         response = order_service.post(OPERATE, body, format="json", HTTP_IDEMPOTENCY_KEY="k-21")
     assert response.status_code == 200
     verbs = [query["sql"].split()[0].upper() for query in queries.captured_queries]
     data = [verb for verb in verbs if verb not in {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}]
-    assert data == ["UPDATE", "SELECT", "INSERT", "INSERT"]
+    assert data == ["INSERT", "UPDATE", "SELECT", "INSERT", "UPDATE"]
 
 
 def test_internal_caller_may_name_the_account_instead_of_x_username(alice, make_service_client):

@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from mini_common.errors import RequestInProgress
+from mini_common.idempotency import Claim
 from mini_common.testing import run_in_threads
 from notifications.models import Notification
 from notifications.services import notification_create, notification_reconcile
@@ -167,6 +168,6 @@ def test_concurrent_creates_with_one_request_key_store_one_notification():
     # Each gets the one notification, or a 409 while its first request still sends it.
     stored = Notification.objects.get()
     answered = [r for r in results if not isinstance(r, RequestInProgress)]
-    assert all(r[0].pk == stored.pk for r in answered), results
-    assert sum(created for _, created in answered) == 1
+    assert all(r.row.pk == stored.pk for r in answered), results
+    assert sum(r.claim == Claim.CREATED for r in answered) == 1
     assert stored.attempts == 1

@@ -5,6 +5,7 @@ from django.core import mail
 from django.utils import timezone
 
 from mini_common.errors import IdempotencyKeyReused, RequestInProgress
+from mini_common.idempotency import Claim
 from notifications.models import Notification
 from notifications.services import notification_create, notification_retry
 from notifications.tests.factories import NotificationFactory
@@ -31,19 +32,20 @@ def test_create_commits_pending_before_sending(monkeypatch):
         return "email"
 
     monkeypatch.setattr("notifications.services.notification_send", spy)
-    notification, created = notification_create(**FIELDS)
+    claimed = notification_create(**FIELDS)
+    notification = claimed.row
 
-    assert created
+    assert claimed.claim == Claim.CREATED
 
     assert seen == [{"delivery_status": Status.PENDING, "attempts": 1}]
     assert notification.delivery_status == Status.SENT
 
 
 def test_rerun_with_the_same_request_key_returns_the_first_notification():
-    first, _ = notification_create(**FIELDS, request_key="mini_order/order-17")
-    again, created = notification_create(**FIELDS, request_key="mini_order/order-17")
+    first = notification_create(**FIELDS, request_key="mini_order/order-17").row
+    again = notification_create(**FIELDS, request_key="mini_order/order-17")
 
-    assert (again.pk, created) == (first.pk, False)
+    assert (again.row.pk, again.claim) == (first.pk, Claim.FINAL)
     assert Notification.objects.count() == 1
     assert len(mail.outbox) == 1
 
@@ -58,9 +60,10 @@ def test_rerun_after_a_crash_mid_send_finishes_the_delivery():
         locked_until=timezone.now() - timedelta(seconds=1),
     )
 
-    again, created = notification_create(**FIELDS, request_key="mini_order/order-17")
+    claimed = notification_create(**FIELDS, request_key="mini_order/order-17")
+    again = claimed.row
 
-    assert (again.pk, created) == (stuck.pk, False)
+    assert (again.pk, claimed.claim) == (stuck.pk, Claim.RESUMED)
     assert again.delivery_status == Status.SENT
     assert again.attempts == 2
     assert len(mail.outbox) == 1
@@ -82,12 +85,17 @@ def test_rerun_while_the_first_is_still_sending_is_in_progress():
 
 
 def test_rerun_of_a_failed_delivery_answers_it_without_sending_again(broken_mail):
-    first, _ = notification_create(**FIELDS, request_key="mini_order/order-17")
+    first = notification_create(**FIELDS, request_key="mini_order/order-17").row
     assert first.delivery_status == Status.FAILED
 
-    again, created = notification_create(**FIELDS, request_key="mini_order/order-17")
+    claimed = notification_create(**FIELDS, request_key="mini_order/order-17")
+    again = claimed.row
 
-    assert (again.pk, created, again.delivery_status) == (first.pk, False, Status.FAILED)
+    assert (again.pk, claimed.claim, again.delivery_status) == (
+        first.pk,
+        Claim.FINAL,
+        Status.FAILED,
+    )
     assert again.attempts == 1  # reconcile retries it, not a replay
 
 

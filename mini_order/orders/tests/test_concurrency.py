@@ -29,13 +29,13 @@ def test_same_idempotency_key_creates_one_order():
     positions = [{"product_id": 1, "price": Decimal("150.00"), "quantity": 2}]
 
     def create():
-        order, _ = order_create(
+        claimed = order_create(
             username="alice",
             positions=positions,
             total_cost=Decimal("300.00"),
             idempotency_key="race-key",
         )
-        return order.pk
+        return claimed.row.pk
 
     results = run_in_threads(lambda _: create(), THREADS)
     assert Order.objects.count() == 1
