@@ -67,3 +67,20 @@ class Notification(models.Model):
     def __str__(self) -> str:
         parent = f"{self.parent_type} {self.parent_id}" if self.parent_id else self.parent_type
         return f"#{self.pk} {self.notification_type} for {self.username} ({parent})"
+
+
+class ReconcileRun(models.Model):
+    """When ``manage.py reconcile`` last started, succeeded and failed: one row.
+
+    The command runs in a process of its own (a CronJob's pod, ``manage_all.py
+    reconcile``) that nobody scrapes; mini_notif's /metrics reads this row
+    (``mini_common.metrics.reconcile_recorded`` writes it).
+    """
+
+    started_at = models.DateTimeField(null=True, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"reconcile started {self.started_at}"

@@ -120,3 +120,20 @@ class OrderPosition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x product {self.product_id} at {self.price}"
+
+
+class ReconcileRun(models.Model):
+    """When ``manage.py reconcile`` last started, succeeded and failed: one row.
+
+    The command runs in a process of its own (a CronJob's pod, ``manage_all.py
+    reconcile``) that nobody scrapes; mini_order's /metrics reads this row
+    (``mini_common.metrics.reconcile_recorded`` writes it).
+    """
+
+    started_at = models.DateTimeField(null=True, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"reconcile started {self.started_at}"

@@ -3,7 +3,9 @@
 import pytest
 import requests  # noqa: TID251 - fakes a connection failure of the client
 import responses
+from django.db import OperationalError
 from prometheus_client import REGISTRY
+from prometheus_client.core import GaugeMetricFamily
 
 from mini_common import metrics
 from mini_common.client import service_client
@@ -107,3 +109,77 @@ def test_multiprocess_registry_reads_the_workers_files(tmp_path, monkeypatch):
     registry = metrics.registry()
     assert registry is not REGISTRY
     assert list(registry.collect()) == []  # no worker has written anything there
+
+
+def test_metrics_answer_a_host_no_setting_lists(anonymous_client, settings):
+    # Production lists its host names; Prometheus asks each pod at its IP address.
+    settings.ALLOWED_HOSTS = ["mini-test"]
+    response = anonymous_client.get("/metrics", HTTP_HOST="10.1.2.3:8000")
+    assert response.status_code == 200
+    assert b"mini_http_requests_total" in response.content
+    assert sample("mini_http_requests_total", method="GET", route="metrics", status="200") >= 1
+    # Every other path still refuses that Host.
+    assert anonymous_client.get("/healthz", HTTP_HOST="10.1.2.3:8000").status_code == 400
+
+
+class CountingCollector:
+    """A scrape-time collector of one gauge: how many times it was asked."""
+
+    def __init__(self, error: Exception | None = None):
+        self.asked = 0
+        self.error = error
+
+    def describe(self):
+        return [GaugeMetricFamily("mini_test_asked", "Times asked")]
+
+    def collect(self):
+        self.asked += 1
+        if self.error:
+            raise self.error
+        return [GaugeMetricFamily("mini_test_asked", "Times asked", value=self.asked)]
+
+
+@pytest.fixture
+def scrape_collectors(monkeypatch):
+    collectors = []
+    monkeypatch.setattr(metrics, "_SCRAPE_COLLECTORS", collectors)
+    return collectors
+
+
+@pytest.mark.parametrize("multiprocess", [False, True])
+def test_scrape_time_collectors_are_asked_at_each_scrape(
+    anonymous_client, scrape_collectors, multiprocess, tmp_path, monkeypatch
+):
+    if multiprocess:  # under gunicorn: the worker answering the scrape asks them
+        monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    metrics.collect_at_scrape(CountingCollector())
+    for expected in (1, 2):
+        response = anonymous_client.get("/metrics")
+        assert f"mini_test_asked {expected:.1f}\n".encode() in response.content
+
+
+def test_a_collector_database_error_leaves_out_only_its_families(
+    anonymous_client, scrape_collectors
+):
+    metrics.collect_at_scrape(CountingCollector(error=OperationalError("connection refused")))
+    response = anonymous_client.get("/metrics")
+    assert response.status_code == 200
+    assert b"mini_test_asked" not in response.content
+    assert b"mini_http_requests_total" in response.content
+
+
+def test_a_collector_bug_is_not_hidden(anonymous_client, scrape_collectors):
+    metrics.collect_at_scrape(CountingCollector(error=KeyError("oops")))
+    with pytest.raises(KeyError):
+        anonymous_client.get("/metrics")
+
+
+def test_exported_names_are_the_sample_names_of_each_type(scrape_collectors):
+    metrics.collect_at_scrape(CountingCollector())
+    names = metrics.exported_names()
+    assert {"mini_http_requests_total", "mini_client_retries_total", "mini_orders_total"} <= names
+    histogram = "mini_http_request_duration_seconds"
+    assert {f"{histogram}_bucket", f"{histogram}_sum", f"{histogram}_count"} <= names
+    assert {"mini_breaker_state", "mini_test_asked"} <= names
+    assert "mini_http_requests" not in names and histogram not in names
+    assert not [name for name in names if not name.startswith("mini_")]  # no process_*

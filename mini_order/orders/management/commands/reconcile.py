@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from mini_common.metrics import reconcile_recorded
+from orders.models import ReconcileRun
 from orders.reconcile import orders_reconcile
 
 
@@ -10,11 +12,12 @@ class Command(BaseCommand):
         "its payment declared void first), have the payment of every other CANCELLED order "
         "declared void (or the order PAID if it was paid after all) and deliver owed "
         "notifications. Never takes a payment. Safe to run at any time, any number of "
-        "times, concurrently."
+        "times, concurrently. Each run's start and end are recorded for /metrics."
     )
 
     def handle(self, *args, **options):
-        summary = orders_reconcile()
+        with reconcile_recorded(ReconcileRun):
+            summary = orders_reconcile()
         self.stdout.write(
             f"reconcile: paid {summary.paid}, cancelled {summary.cancelled}, "
             f"voided {summary.voided} (cancelled orders made safe), "
