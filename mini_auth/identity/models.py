@@ -146,3 +146,20 @@ class UserTokenCutoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username}: not before {self.not_before.isoformat()} ({self.reason})"
+
+
+class ReconcileRun(models.Model):
+    """When ``manage.py reconcile`` last started, succeeded and failed: one row.
+
+    The command runs in a process of its own (a CronJob's pod, ``manage_all.py
+    reconcile``) that nobody scrapes; mini_auth's /metrics reads this row
+    (``mini_common.metrics.reconcile_recorded`` writes it).
+    """
+
+    started_at = models.DateTimeField(null=True, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"reconcile started {self.started_at}"

@@ -5,7 +5,8 @@
   these tests skip, saying so, only where promtool is not installed;
 - every metric the rules and the dashboard name is one the services export:
   each service's settings are loaded (django.setup() in a subprocess) and
-  asked for mini_common.metrics.exported_names();
+  asked for mini_common.metrics.exported_names(); those with a `reconcile`
+  command export its last run, which MiniReconcileFailing watches;
 - the PrometheusRule is rules.yml, the ServiceMonitor finds the five API
   Services, and the monitoring objects validate against the Prometheus
   Operator's schemas (tests/deploy/prometheus_operator_crds.yaml) and
@@ -121,8 +122,8 @@ def test_metric_names_finds_the_metrics_and_only_them():
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory) -> set[str]:
-    """Every sample name the five services' /metrics can answer (their declarations)."""
+def exported_by_service(tmp_path_factory) -> dict[str, set[str]]:
+    """{service's short name: every sample name its /metrics can answer (its declarations)}."""
     snippet = (
         "import django, json; django.setup(); from mini_common.metrics import exported_names; "
         "print(json.dumps(sorted(exported_names())))"
@@ -144,14 +145,21 @@ def exported(tmp_path_factory) -> set[str]:
         )
         for short in SERVICES
     }
-    names: set[str] = set()
+    names: dict[str, set[str]] = {}
     for short, run in runs.items():
         out, err = run.communicate(timeout=120)
         assert run.returncode == 0, f"mini_{short}: {err}"
-        names |= set(json.loads(out.splitlines()[-1]))
+        names[short] = set(json.loads(out.splitlines()[-1]))
     # The services' own gauges are among them (a guard on the fixture itself).
-    assert {"mini_orders_new_oldest_age_seconds", "mini_notifications_owed"} <= names
+    assert "mini_orders_new_oldest_age_seconds" in names["order"]
+    assert "mini_notifications_owed" in names["notif"]
     return names
+
+
+@pytest.fixture(scope="module")
+def exported(exported_by_service) -> set[str]:
+    """Every sample name one of the five services' /metrics can answer."""
+    return set().union(*exported_by_service.values())
 
 
 # --- the alerts -------------------------------------------------------------------------
@@ -220,6 +228,24 @@ def test_the_rules_read_only_metrics_the_services_export(exported):
         names = metric_names(rule["expr"])
         assert names, f"{rule['alert']}: no metric found in its expression"
         assert names <= exported, f"{rule['alert']}: not exported: {names - exported}"
+
+
+RECONCILE_SERIES = {
+    f"mini_reconcile_last_{what}_timestamp_seconds" for what in ("start", "success", "failure")
+}
+
+
+def test_every_service_with_a_reconcile_command_exports_its_last_run(exported_by_service):
+    # MiniReconcileFailing watches whichever job exports the series: a service whose
+    # reconcile does not record its runs would fail unseen.
+    with_command = {
+        short
+        for short in SERVICES
+        if list((REPO_ROOT / f"mini_{short}").glob("*/management/commands/reconcile.py"))
+    }
+    exporting = {short for short, names in exported_by_service.items() if RECONCILE_SERIES <= names}
+    assert with_command == {"auth", "order", "notif"}  # a guard on the glob itself
+    assert exporting == with_command
 
 
 # --- the scrape configuration ----------------------------------------------------------

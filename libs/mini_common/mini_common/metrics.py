@@ -21,9 +21,10 @@ it (404). Series:
 
 A service adds gauges read from its database when ``/metrics`` is asked
 (``collect_at_scrape``): mini_order's NEW orders, mini_notif's unsent
-notifications, and when each one's ``reconcile`` last started, succeeded and
-failed (``reconcile_recorded`` keeps that in the service's database: the
-command runs in a process of its own that nobody scrapes).
+notifications, and when the ``reconcile`` of mini_auth, mini_order and
+mini_notif last started, succeeded and failed (``reconcile_recorded`` keeps
+that in the service's database: the command runs in a process of its own
+that nobody scrapes).
 """
 
 from __future__ import annotations
@@ -299,6 +300,21 @@ def reconcile_families(model: ReconcileRunModel | None) -> list[GaugeMetricFamil
             family.add_metric([], at.timestamp() if at else 0.0)
         families.append(family)
     return families
+
+
+class ReconcileCollector:
+    """The scrape-time collector of ``reconcile_families(model)``: for a service whose
+    only database gauges are its reconcile runs (mini_auth). Register it from ``ready()``:
+    ``collect_at_scrape(ReconcileCollector(ReconcileRun))``."""
+
+    def __init__(self, model: ReconcileRunModel):
+        self.model = model
+
+    def describe(self) -> Iterable[Metric]:
+        return reconcile_families(None)
+
+    def collect(self) -> Iterable[Metric]:
+        return reconcile_families(self.model)
 
 
 def metrics_view(request):
