@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from mini_common.models import ReconcileRunBase
+
 
 class Registration(models.Model):
     """The recovery point of one registration.
@@ -148,18 +150,5 @@ class UserTokenCutoff(models.Model):
         return f"{self.username}: not before {self.not_before.isoformat()} ({self.reason})"
 
 
-class ReconcileRun(models.Model):
-    """When ``manage.py reconcile`` last started, succeeded and failed: one row.
-
-    The command runs in a process of its own (a CronJob's pod, ``manage_all.py
-    reconcile``) that nobody scrapes; mini_auth's /metrics reads this row
-    (``mini_common.metrics.reconcile_recorded`` writes it).
-    """
-
-    started_at = models.DateTimeField(null=True, blank=True)
-    succeeded_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-
-    def __str__(self) -> str:
-        return f"reconcile started {self.started_at}"
+class ReconcileRun(ReconcileRunBase):
+    """mini_auth's ``manage.py reconcile`` runs (see ``ReconcileRunBase``)."""

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils import timezone
 
+from mini_common.models import ReconcileRunBase
+
 TEXT_MAX_LENGTH = 2000
 PARENT_ID_MAX_LENGTH = 64
 # Parents whose id is a number (an order's, an operation's); a USER parent's is the username.
@@ -69,18 +71,5 @@ class Notification(models.Model):
         return f"#{self.pk} {self.notification_type} for {self.username} ({parent})"
 
 
-class ReconcileRun(models.Model):
-    """When ``manage.py reconcile`` last started, succeeded and failed: one row.
-
-    The command runs in a process of its own (a CronJob's pod, ``manage_all.py
-    reconcile``) that nobody scrapes; mini_notif's /metrics reads this row
-    (``mini_common.metrics.reconcile_recorded`` writes it).
-    """
-
-    started_at = models.DateTimeField(null=True, blank=True)
-    succeeded_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-
-    def __str__(self) -> str:
-        return f"reconcile started {self.started_at}"
+class ReconcileRun(ReconcileRunBase):
+    """mini_notif's ``manage.py reconcile`` runs (see ``ReconcileRunBase``)."""

@@ -3,6 +3,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from mini_common.models import ReconcileRunBase
+
 MAX_POSITIONS = 100
 MAX_QUANTITY = 10_000
 # productId and shopId are positive integers (the IDL's types) that fit PostgreSQL's
@@ -122,18 +124,5 @@ class OrderPosition(models.Model):
         return f"{self.quantity} x product {self.product_id} at {self.price}"
 
 
-class ReconcileRun(models.Model):
-    """When ``manage.py reconcile`` last started, succeeded and failed: one row.
-
-    The command runs in a process of its own (a CronJob's pod, ``manage_all.py
-    reconcile``) that nobody scrapes; mini_order's /metrics reads this row
-    (``mini_common.metrics.reconcile_recorded`` writes it).
-    """
-
-    started_at = models.DateTimeField(null=True, blank=True)
-    succeeded_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-
-    def __str__(self) -> str:
-        return f"reconcile started {self.started_at}"
+class ReconcileRun(ReconcileRunBase):
+    """mini_order's ``manage.py reconcile`` runs (see ``ReconcileRunBase``)."""

@@ -42,3 +42,24 @@ class IdempotencyRecord(models.Model):
     def __str__(self) -> str:
         caller = "/".join(filter(None, [self.service, self.username])) or "-"
         return f"{self.method} {self.path} [{self.key}] by {caller}: {self.state}"
+
+
+class ReconcileRunBase(models.Model):
+    """When ``manage.py reconcile`` last started, succeeded and failed: one row.
+
+    The command runs in a process of its own (a CronJob's pod, ``manage_all.py
+    reconcile``) that nobody scrapes; the service's /metrics reads this row
+    (``mini_common.metrics.reconcile_recorded`` writes it). Each service that
+    reconciles has its own concrete ``ReconcileRun``, in its own database.
+    """
+
+    started_at = models.DateTimeField(null=True, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"reconcile started {self.started_at}"
