@@ -5,6 +5,8 @@
                              [--base-port 8000]
     python3 manage_all.py down | status | logs [component] [-f]
     python3 manage_all.py start|stop|restart <component>
+    python3 manage_all.py chaos <service> --down|--hang|--delay MS|--errors RATE [--status N]
+    python3 manage_all.py chaos off [<service>]
     python3 manage_all.py migrate | check | createsuperuser | seed [--users N --balance X]
     python3 manage_all.py run [--service x] <manage.py args...>
     python3 manage_all.py audit [--limit N] | reconcile | purge

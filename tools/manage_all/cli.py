@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from . import commands
 from .audit import DEFAULT_LIMIT as AUDIT_LIMIT
-from .layout import COMPONENTS, DEFAULT_BASE_PORT, ManageError
+from .layout import COMPONENTS, DEFAULT_BASE_PORT, SERVICES, ManageError
+from .story import DEFAULT_LIMIT as STORY_LIMIT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +54,27 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("component", help=component_help)
         command.set_defaults(handler=handler)
 
+    chaos = sub.add_parser(
+        "chaos",
+        help="put a fault between a service and its callers; `chaos off` removes it",
+        description="A fault between a service and its callers (the other services and the "
+        "gateway), until `chaos off`. Exactly one of --down, --hang, --delay, --errors.",
+    )
+    chaos.add_argument(
+        "target", metavar="service|off", help=f"one of {', '.join(SERVICES)}, or off"
+    )
+    chaos.add_argument("service", nargs="?", help="with off: only this service's fault")
+    chaos.add_argument("--down", action="store_true", help="callers' connections refused")
+    chaos.add_argument("--hang", action="store_true", help="connections accepted, never answered")
+    chaos.add_argument("--delay", type=int, metavar="MS", help="every answer MS milliseconds late")
+    chaos.add_argument(
+        "--errors", type=float, metavar="RATE", help="this fraction of requests (0-1) fails"
+    )
+    chaos.add_argument(
+        "--status", type=int, metavar="CODE", help="with --errors: their status (default 503)"
+    )
+    chaos.set_defaults(handler=commands.cmd_chaos)
+
     logs = sub.add_parser("logs", help="show (and follow) logs")
     logs.add_argument("component", nargs="?", help=f"{component_help} (default: all)")
     logs.add_argument("-f", "--follow", action="store_true")
@@ -78,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for spans still being exported (default 2)",
     )
     trace.set_defaults(handler=commands.cmd_trace)
+
+    _add_story(sub)
 
     for name, handler, text in (
         ("migrate", commands.cmd_migrate, "manage.py migrate in every service"),
@@ -137,6 +161,54 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to every pytest run")
     test.set_defaults(handler=commands.cmd_test)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
+def _add_story(sub: argparse._SubParsersAction) -> None:
+    story = sub.add_parser(
+        "story",
+        help="everything every service, log and trace knows about one order or one user, "
+        "in time order",
+    )
+    kinds = story.add_subparsers(dest="kind", required=True, metavar="kind")
+    order = kinds.add_parser(
+        "order",
+        help="the order, its payment, notifications, contact data, the requests that touched "
+        "it with their traces, and the audit's verdict on it",
+    )
+    order.add_argument("id", type=_positive_int, help="the order's id")
+    order.add_argument(
+        "--wait",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="seconds to wait for spans still being exported (default 2)",
+    )
+    user = kinds.add_parser(
+        "user",
+        help="the user (without secrets), profile, account and operations, orders and "
+        "notifications, and the audit's verdict on them",
+    )
+    user.add_argument("username")
+    user.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=STORY_LIMIT,
+        metavar="N",
+        help=f"rows listed per kind, newest first (default {STORY_LIMIT})",
+    )
+    for command in (order, user):
+        command.add_argument("--json", action="store_true", help="the story as one JSON document")
+    story.set_defaults(handler=commands.cmd_story)
 
 
 # Commands whose trailing arguments belong to another program.

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import gateway, maintenance, observe, postgres, procs
+from . import chaos, gateway, maintenance, observe, postgres, procs
 from .audit import audit_system
 from .environment import base_environment
 from .layout import (
@@ -151,6 +151,8 @@ def _stop_all(system: System) -> None:
         system.stop_service(name)
         if pid:
             print(f"stopped {process_name(name)} (pid {pid})", flush=True)
+    for line in chaos.stop_proxies(system):
+        print(line, flush=True)
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -167,7 +169,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         else:
             state, ready = ("stale pid" if row["stale_pid_file"] else "stopped"), "-"
         print(f"{row['name']:<14}{row['url']:<24}{row['pid'] or '-'!s:<9}{state:<10}{ready}")
+    for line in chaos.status_lines(system):
+        print(line)
     return 0
+
+
+def cmd_chaos(args: argparse.Namespace) -> int:
+    return chaos.run(current_system(), args)
 
 
 # --- single components ------------------------------------------------------------
@@ -362,6 +370,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
     ok, report = audit_system(current_system(), limit=args.limit)
     print(report)
     return 0 if ok else 1
+
+
+def cmd_story(args: argparse.Namespace) -> int:
+    """One order's or one user's story from every service (story.py)."""
+    from . import story, story_text  # only `story` needs them
+
+    ensure_venv()
+    system = current_system()
+    if args.kind == "order":
+        told = story.order_story(system, args.id, wait=args.wait)
+        text = story_text.render_order(told, var_dir=str(system.var_dir))
+    else:
+        told = story.user_story(system, args.username, limit=args.limit)
+        text = story_text.render_user(told)
+    print(json.dumps(told, indent=2) if args.json else text)
+    return 0
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import gateway, postgres, procs
+from . import faultstate, gateway, postgres, procs
 from .environment import base_environment, internal_token
 from .layout import (
     COMPONENTS,
@@ -112,6 +112,12 @@ class System:
 
     def url(self, name: str) -> str:
         return f"http://{LOOPBACK}:{self.ports[component_name(name)]}"
+
+    def bind_port(self, name: str) -> int:
+        """Where the component listens: its own port, or a private one while a
+        fault proxy of `manage_all.py chaos` holds its own (see chaos.py)."""
+        name = component_name(name)
+        return faultstate.service_port(self.run_dir, name, self.ports[name])
 
     def pid_file(self, name: str) -> Path:
         return self.run_dir / f"{process_name(name)}.pid"
@@ -282,7 +288,7 @@ class System:
             "--name",
             process_name(name),
             "--bind",
-            f"{LOOPBACK}:{self.ports[name]}",
+            f"{LOOPBACK}:{self.bind_port(name)}",
             "--workers",
             self.environment(name)["GUNICORN_WORKERS"],
             "config.wsgi:application",
@@ -305,9 +311,9 @@ class System:
         self._clear_stale(name)
         if name != GATEWAY:
             self._require_service(name)
-        if is_listening(self.ports[name]):
+        if is_listening(self.bind_port(name)):
             raise ManageError(
-                f"{process_name(name)}: port {self.ports[name]} is taken by another process"
+                f"{process_name(name)}: port {self.bind_port(name)} is taken by another process"
             )
         if name == GATEWAY:
             command, cwd = self._gateway_command(), self.nginx_dir
@@ -365,9 +371,10 @@ class System:
             raise
 
     def stop(self) -> None:
-        """Stop the gateway first (no new requests), then the services."""
+        """Stop the gateway first (no new requests), then the services, then any fault proxy."""
         for name in reversed(COMPONENTS):
             self.stop_service(name)
+        faultstate.remove_all(self.run_dir)
 
     def __enter__(self) -> System:
         self.start()
@@ -381,7 +388,8 @@ class System:
     def health_url(self, name: str) -> str:
         """The gateway answers /healthz itself; a service is ready when /readyz is 200."""
         name = component_name(name)
-        return f"{self.url(name)}/{'healthz' if name == GATEWAY else 'readyz'}"
+        path = "healthz" if name == GATEWAY else "readyz"
+        return f"http://{LOOPBACK}:{self.bind_port(name)}/{path}"
 
     def ready_status(self, name: str) -> int | None:
         return get_status(self.health_url(name))
