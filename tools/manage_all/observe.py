@@ -39,15 +39,19 @@ SETTLE_SECONDS = 1.0
 # --- reading JSON lines ---------------------------------------------------------------
 
 
-def json_lines(path: Path, needle: str = "") -> Iterator[dict[str, Any]]:
-    """The JSON objects of a file's lines (others skipped), only lines holding needle."""
+def json_lines(path: Path, needle: str | re.Pattern[str] = "") -> Iterator[dict[str, Any]]:
+    """The JSON objects of a file's lines (others skipped), only lines holding needle
+    (a string, or a pattern that finds something in the line)."""
     try:
         handle = open(path, encoding="utf-8", errors="replace")
     except OSError:
         return
     with handle:
         for line in handle:
-            if needle and needle not in line:
+            if isinstance(needle, re.Pattern):
+                if not needle.search(line):
+                    continue
+            elif needle and needle not in line:
                 continue
             line = line.strip()
             if not line.startswith("{"):

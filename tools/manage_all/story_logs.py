@@ -19,10 +19,9 @@ Lines naming the order outside any request (a job's) are events of their own.
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,7 +123,7 @@ def mentions(
     requests: dict[str, list[str]] = {}
     loose: list[dict[str, Any]] = []
     for path in files:
-        for entry in _matching_lines(path, pattern):
+        for entry in observe.json_lines(path, pattern):
             why = matcher.reason(entry)
             if why is None:
                 continue
@@ -135,24 +134,6 @@ def mentions(
                 requests[request_id].append(why)
     loose.sort(key=observe.entry_time)
     return requests, loose
-
-
-def _matching_lines(path: Path, pattern: re.Pattern[str]) -> Iterator[dict[str, Any]]:
-    """The JSON objects of the lines the pattern finds (observe.json_lines takes one needle)."""
-    try:
-        handle = open(path, encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    with handle:
-        for line in handle:
-            if not pattern.search(line):
-                continue
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict):
-                yield entry
 
 
 def request_start(lines: list[dict[str, Any]]) -> float:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 from django.conf import settings
 from django.db import connection
+from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
 from mini_common.breakers import reset_breakers
@@ -112,3 +113,17 @@ def migrations_restored(transactional_db):
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# What every reconciling service exports about its last `manage.py reconcile` run.
+RECONCILE_METRICS = [
+    f"mini_reconcile_last_{what}_timestamp_seconds" for what in ("start", "success", "failure")
+]
+
+
+def scrape(client) -> dict[str, float]:
+    """{sample name: value} of the unlabelled samples the service's /metrics answers."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    families = text_string_to_metric_families(response.content.decode())
+    return {s.name: s.value for f in families for s in f.samples if not s.labels}

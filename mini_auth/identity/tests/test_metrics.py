@@ -10,20 +10,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from identity.models import ReconcileRun, Registration
 from identity.tests.factories import RegistrationFactory
 from mini_common import metrics
+from mini_common.testing import RECONCILE_METRICS, scrape
 
 pytestmark = pytest.mark.django_db
 
-RECONCILE = [
-    f"mini_reconcile_last_{what}_timestamp_seconds" for what in ("start", "success", "failure")
-]
-
-
-def scrape(client) -> dict[str, float]:
-    """{sample name: value} of the unlabelled samples /metrics answers."""
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    families = text_string_to_metric_families(response.content.decode())
-    return {s.name: s.value for f in families for s in f.samples if not s.labels}
+RECONCILE = RECONCILE_METRICS
 
 
 def test_reconcile_runs_are_recorded_for_the_scrape(anonymous_client, fake_services):

@@ -10,15 +10,14 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from mini_common import metrics
+from mini_common.testing import RECONCILE_METRICS
 from notifications.models import Notification, ReconcileRun
 from notifications.tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
 
 Status = Notification.DeliveryStatus
-RECONCILE = [
-    f"mini_reconcile_last_{what}_timestamp_seconds" for what in ("start", "success", "failure")
-]
+RECONCILE = RECONCILE_METRICS
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:

@@ -10,22 +10,13 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from mini_common import metrics
+from mini_common.testing import RECONCILE_METRICS, scrape
 from orders.models import Order, ReconcileRun
 from orders.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
-RECONCILE = [
-    f"mini_reconcile_last_{what}_timestamp_seconds" for what in ("start", "success", "failure")
-]
-
-
-def scrape(client) -> dict[str, float]:
-    """{sample name: value} of the unlabelled samples /metrics answers."""
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    families = text_string_to_metric_families(response.content.decode())
-    return {s.name: s.value for f in families for s in f.samples if not s.labels}
+RECONCILE = RECONCILE_METRICS
 
 
 def test_new_orders_counted_with_the_oldest_ones_age(anonymous_client):
