@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import manage_all
+from mini_common.tracing import PRODUCTION_SAMPLE_RATIO
 from tools.manage_all import postgres, procs
 from tools.manage_all.environment import base_environment
 from tools.manage_all.layout import REPO_ROOT, default_var_dir, venv_bin
@@ -36,6 +37,9 @@ BENCH_ENV = {
     "DB_CONN_MAX_AGE": "3600",
     # The floor and the hops (mini_common.ping): routed only with this on.
     "MINI_BENCH_ENDPOINTS": "1",
+    # Production's share of traces: the system runs in development (production
+    # refuses the benchmark's endpoints), which would record every trace.
+    "MINI_TRACE_SAMPLE_RATIO": str(PRODUCTION_SAMPLE_RATIO),
 }
 # Answers 200 only if mini_order, mini_billing and mini_notif all route their pings.
 HOPS_PATH = "/api/v1/order/ping/hops"

@@ -129,7 +129,6 @@ def test_one_trace_with_a_span_per_hop(spans, order):
             assert parent["start_ns"] <= span["start_ns"] <= span["end_ns"] <= parent["end_ns"]
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="psycopg2 spans need PostgreSQL")
 def test_database_queries_are_spans_of_their_service(spans):
     queries = [span for span in spans if "db.statement" in span["attributes"]]
     assert {span["service"] for span in queries} >= {"mini_order", "mini_billing", "mini_notif"}

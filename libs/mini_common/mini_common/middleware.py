@@ -1,7 +1,8 @@
 """Middleware every service installs, outermost first:
 
 1. ``RequestContextMiddleware``: request id, trace context and time budget of
-   the request; echoes ``X-Request-ID``; writes one access log line.
+   the request; echoes ``X-Request-ID``; writes one access log line; a span per
+   SQL statement of a sampled request.
 2. ``InternalTokenMiddleware``: refuses any request that does not carry the
    deployment's internal token (health, admin, static and docs excepted).
 """
@@ -9,12 +10,16 @@
 import hmac
 import logging
 import time
+from contextlib import nullcontext
 
+from django.db import connection
 from django.http import JsonResponse
+from opentelemetry import trace
 
 from mini_common.conf import mini_setting
 from mini_common.context import context_from_headers, reset_context, set_context
 from mini_common.problems import PROBLEM_CONTENT_TYPE, problem
+from mini_common.tracing import query_span
 
 access_log = logging.getLogger("mini_common.access")
 
@@ -32,8 +37,12 @@ class RequestContextMiddleware:
         )
         token = set_context(context)
         request.request_id = context.request_id
+        # Statement spans only in a trace that is recorded: an unsampled request's
+        # queries are not wrapped at all.
+        recorded = trace.get_current_span().is_recording()
         try:
-            response = self.get_response(request)
+            with connection.execute_wrapper(query_span) if recorded else nullcontext():
+                response = self.get_response(request)
             response["X-Request-ID"] = context.request_id
             access_log.info(
                 "%s %s %s",

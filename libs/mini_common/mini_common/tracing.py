@@ -2,10 +2,11 @@
 
 ``setup_tracing("mini_order")`` (gunicorn's ``post_fork`` calls it) installs a
 TracerProvider and instruments Django (a SERVER span per request, continuing
-the caller's W3C ``traceparent``), requests (a CLIENT span per attempt of a call
-to another service, whose ``traceparent`` it sends) and psycopg2 (a span per
-query). With ``RequestContextMiddleware`` and the log filter reading the active
-span, log lines carry the very trace and span ids the spans have.
+the caller's W3C ``traceparent``) and requests (a CLIENT span per attempt of a
+call to another service, whose ``traceparent`` it sends).
+``RequestContextMiddleware`` wraps a sampled request's SQL statements in spans
+(``query_span``, a Django ``execute_wrapper``). With the log filter reading the
+active span, log lines carry the very trace and span ids the spans have.
 
 Spans go, in batches from a background thread (never on the request's path):
 
@@ -14,9 +15,18 @@ Spans go, in batches from a background thread (never on the request's path):
 - otherwise as JSON lines to ``<var>/traces/<service>.jsonl`` (``JsonLinesSpanExporter``),
   which ``manage_all.py trace <id>`` reads and prints as a waterfall.
 
-``OTEL_SDK_DISABLED=true`` turns tracing off; ``OTEL_TRACES_SAMPLER`` and the
-``OTEL_BSP_*`` batch settings are honoured. The provider must be created after
-fork: its batch thread does not survive one.
+Sampling: a trace is recorded or not as a whole, decided where it enters the
+services (``make_sampler``): ``MINI_TRACE_SAMPLE_RATIO`` of traces (10 % in
+production, all of them elsewhere, so that ``manage_all.py trace`` finds any
+request in development and tests). An unsampled request still has its trace
+and span ids (the log lines carry them, with the request id) but records no
+span: the instrumentations make non-recording spans, and the SQL statement
+spans (``query_span``) are not even wrapped around its queries.
+``OTEL_TRACES_SAMPLER``, when set, replaces this sampler with OpenTelemetry's.
+
+``OTEL_SDK_DISABLED=true`` turns tracing off; the ``OTEL_BSP_*`` batch settings
+are honoured. The provider must be created after fork: its batch thread does
+not survive one.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 
 logger = logging.getLogger("mini_common.tracing")
 
@@ -42,6 +53,10 @@ EXCLUDED_URLS = "healthz,readyz,metrics"
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 # Spans reach the file within this delay (OTel's default is 5 s).
 DEFAULT_SCHEDULE_DELAY_MS = 500
+# The share of traces production records when MINI_TRACE_SAMPLE_RATIO is unset:
+# recording and exporting every trace costs about a fifth of an order's CPU
+# (docs/performance.md).
+PRODUCTION_SAMPLE_RATIO = 0.1
 
 _provider: TracerProvider | None = None
 # mini_common's own tracer, made once: get_tracer() builds a new one per call.
@@ -161,6 +176,57 @@ def tracing_disabled() -> bool:
     return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
 
 
+def sample_ratio() -> float:
+    """The share of traces recorded: MINI_TRACE_SAMPLE_RATIO, else 0.1 in production, else 1."""
+    from mini_common.settings import is_production
+
+    value = os.environ.get("MINI_TRACE_SAMPLE_RATIO", "").strip()
+    if not value:
+        return PRODUCTION_SAMPLE_RATIO if is_production() else 1.0
+    ratio = float(value)
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"MINI_TRACE_SAMPLE_RATIO must be between 0 and 1, not {value}")
+    return ratio
+
+
+def make_sampler(ratio: float) -> Sampler:
+    """Record ``ratio`` of traces, every service of a trace deciding alike.
+
+    A parent that was not sampled (``traceparent`` flags 00) is followed: the
+    downstream services of an unsampled request record nothing. A parent that
+    says sampled is not taken at its word, because nginx, which makes every
+    trace's first span, decides nothing and says sampled for every request (as
+    a client may): the trace is sampled by its id at ``ratio``. That decision is
+    a function of the trace id alone, so mini_auth and mini_order, which both
+    get the gateway's parent, decide the same, and a service called by a
+    sampled mini_order, with the same ratio, records its part too. The ratio
+    must therefore be the same in every service (one shared variable).
+    """
+    by_trace_id = TraceIdRatioBased(ratio)
+    return ParentBased(root=by_trace_id, remote_parent_sampled=by_trace_id)
+
+
+def query_span(execute, sql, params, many, context):
+    """One SQL statement as a CLIENT span (a Django ``execute_wrapper``).
+
+    Named by the statement's first word, like OpenTelemetry's database
+    instrumentations, with ``db.statement`` (placeholders, never the values);
+    Django's vendor names are OpenTelemetry's ``db.system`` values.
+    """
+    connection = context["connection"]
+    statement = str(sql)
+    with tracer().start_as_current_span(
+        statement.split(None, 1)[0].upper() if statement.strip() else connection.vendor,
+        kind=trace.SpanKind.CLIENT,
+        attributes={
+            "db.system": connection.vendor,
+            "db.name": str(connection.settings_dict.get("NAME") or ""),
+            "db.statement": statement,
+        },
+    ):
+        return execute(sql, params, many, context)
+
+
 def _request_hook(span, request) -> None:
     # Kept on the request for log lines written after the span ended (django.request).
     request.mini_span_context = span.get_span_context()
@@ -178,7 +244,9 @@ def setup_tracing(service: str, *, exporter: SpanExporter | None = None) -> Trac
     _tracer = None
     if tracing_disabled():
         return None
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    # OTEL_TRACES_SAMPLER: the SDK reads it (and its argument) when no sampler is given.
+    sampler = None if os.environ.get("OTEL_TRACES_SAMPLER") else make_sampler(sample_ratio())
+    provider = TracerProvider(resource=Resource.create({"service.name": service}), sampler=sampler)
     delay = os.environ.get("OTEL_BSP_SCHEDULE_DELAY") or DEFAULT_SCHEDULE_DELAY_MS
     provider.add_span_processor(
         BatchSpanProcessor(exporter or make_exporter(service), schedule_delay_millis=float(delay))
@@ -191,16 +259,14 @@ def setup_tracing(service: str, *, exporter: SpanExporter | None = None) -> Trac
 
 def _instrument(provider: TracerProvider) -> None:
     from opentelemetry.instrumentation.django import DjangoInstrumentor
-    from opentelemetry.instrumentation.psycopg2 import Psycopg2Instrumentor
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
 
     DjangoInstrumentor().instrument(
         tracer_provider=provider, excluded_urls=EXCLUDED_URLS, request_hook=_request_hook
     )
     RequestsInstrumentor().instrument(tracer_provider=provider)
-    # psycopg2-binary provides the module but not the "psycopg2" distribution the
-    # instrumentor's dependency check looks for.
-    Psycopg2Instrumentor().instrument(tracer_provider=provider, skip_dep_check=True)
+    # No psycopg2 instrumentation: it would wrap every statement of every
+    # request, sampled or not, in a span; query_span wraps only sampled ones.
 
 
 def shutdown_tracing() -> None:

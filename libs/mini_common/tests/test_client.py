@@ -189,3 +189,9 @@ def test_retry_after_is_honoured_within_the_cap(settings):
 def test_unknown_service_is_a_configuration_error():
     with pytest.raises(KeyError):
         service_client("nowhere")
+
+
+def test_sessions_never_consult_the_environment():
+    # No proxy variables, no ~/.netrc: services talk to each other directly, and
+    # requests' per-call look-ups of those cost CPU on every call.
+    assert service_client("billing").session.trust_env is False

@@ -1,19 +1,32 @@
-"""Tracing: the span file exporter, and log lines / context that carry the active span's ids."""
+"""Tracing: the span file exporter, log lines / context that carry the active span's ids, and
+sampling (decided by the trace id, followed downstream, no statement spans when unsampled)."""
 
 import json
 import logging
 
 import pytest
 import responses
+from django.db import connection
+from django.http import HttpResponse
+from django.test import RequestFactory
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from mini_common.client import service_client
 from mini_common.context import context_from_headers, reset_context, set_context
 from mini_common.logs import ContextFilter, JsonFormatter
-from mini_common.tracing import JsonLinesSpanExporter, current_ids, span_to_dict
+from mini_common.middleware import RequestContextMiddleware
+from mini_common.tracing import (
+    PRODUCTION_SAMPLE_RATIO,
+    JsonLinesSpanExporter,
+    current_ids,
+    make_sampler,
+    sample_ratio,
+    span_to_dict,
+)
 
 
 @pytest.fixture
@@ -159,3 +172,120 @@ def test_the_client_sends_the_active_spans_traceparent(tracer, spans_file):
     assert call["attributes"]["mini.target"] == "billing"
     assert call["attributes"]["mini.outcome"] == "ok"
     assert call["attributes"]["mini.attempts"] == 1
+
+
+# --- sampling -----------------------------------------------------------------------
+
+# Trace ids whose lower 64 bits TraceIdRatioBased(0.5) samples, and does not.
+LOW_TRACE_ID = "0af7651916cd43dd0000000000000001"
+HIGH_TRACE_ID = "0af7651916cd43ddffffffffffffff00"
+
+
+def sampled_tracer(ratio, spans_file):
+    """A private tracer with mini's sampler at ``ratio``, spans to the file."""
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": "mini_test"}), sampler=make_sampler(ratio)
+    )
+    provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(spans_file)))
+    return provider.get_tracer("tests")
+
+
+def serve(tracer, traceparent, work):
+    """``work`` in a SERVER span continuing ``traceparent``, as Django's instrumentation does."""
+    parent = TraceContextTextMapPropagator().extract({"traceparent": traceparent})
+    with tracer.start_as_current_span("GET ping", context=parent, kind=trace.SpanKind.SERVER):
+        return work()
+
+
+@pytest.mark.parametrize(
+    ("env", "ratio"),
+    [
+        ({"MINI_ENV": "production"}, PRODUCTION_SAMPLE_RATIO),
+        ({"MINI_ENV": "development"}, 1.0),
+        ({}, 1.0),
+        ({"MINI_ENV": "production", "MINI_TRACE_SAMPLE_RATIO": "1"}, 1.0),
+        ({"MINI_TRACE_SAMPLE_RATIO": "0.25"}, 0.25),
+    ],
+)
+def test_the_sample_ratio_is_production_s_share_unless_configured(monkeypatch, env, ratio):
+    monkeypatch.delenv("MINI_ENV", raising=False)
+    monkeypatch.delenv("MINI_TRACE_SAMPLE_RATIO", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert sample_ratio() == ratio
+
+
+def test_a_sample_ratio_outside_0_to_1_is_refused(monkeypatch):
+    monkeypatch.setenv("MINI_TRACE_SAMPLE_RATIO", "10")
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        sample_ratio()
+
+
+def active_span():
+    span = trace.get_current_span()
+    return span.get_span_context(), span.is_recording()
+
+
+def test_the_gateway_s_sampled_flag_is_decided_by_the_trace_id(spans_file):
+    tracer = sampled_tracer(0.5, spans_file)
+    for trace_id, recorded in ((LOW_TRACE_ID, True), (HIGH_TRACE_ID, False)):
+        context, recording = serve(tracer, f"00-{trace_id}-00f067aa0ba902b7-01", active_span)
+        assert recording is recorded and context.trace_flags.sampled is recorded
+        # Recorded or not, the request keeps its trace (log lines carry it).
+        assert format(context.trace_id, "032x") == trace_id
+    assert [span["trace_id"] for span in read_spans(spans_file)] == [LOW_TRACE_ID]
+
+
+def test_a_parent_that_was_not_sampled_is_followed(spans_file):
+    tracer = sampled_tracer(1.0, spans_file)
+    _, recording = serve(tracer, f"00-{LOW_TRACE_ID}-00f067aa0ba902b7-00", active_span)
+    assert not recording
+    assert not spans_file.exists()
+
+
+@responses.activate
+@pytest.mark.parametrize(("ratio", "flags"), [(1.0, "01"), (0.0, "00")])
+def test_downstream_services_are_told_the_decision(spans_file, monkeypatch, ratio, flags):
+    responses.get("http://billing.test/ping", json={})
+    tracer = sampled_tracer(ratio, spans_file)
+    monkeypatch.setattr("mini_common.client.tracer", lambda: tracer)
+    serve(
+        tracer,
+        f"00-{LOW_TRACE_ID}-00f067aa0ba902b7-01",
+        lambda: service_client("billing").get("/ping"),
+    )
+    sent = responses.calls[0].request.headers["traceparent"]
+    assert sent.startswith(f"00-{LOW_TRACE_ID}-") and sent.endswith(f"-{flags}")
+
+
+def _request_with_a_query():
+    """RequestContextMiddleware around a view that runs one SQL statement."""
+
+    def view(request):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return HttpResponse("ok")
+
+    return RequestContextMiddleware(view)(RequestFactory().get("/api/v1/thing"))
+
+
+@pytest.mark.django_db
+def test_a_sampled_request_s_statements_are_spans(spans_file, monkeypatch):
+    tracer = sampled_tracer(1.0, spans_file)
+    monkeypatch.setattr("mini_common.tracing.tracer", lambda: tracer)
+    serve(tracer, f"00-{LOW_TRACE_ID}-00f067aa0ba902b7-01", _request_with_a_query)
+    query, server = read_spans(spans_file)
+    assert query["name"] == "SELECT" and query["kind"] == "CLIENT"
+    assert query["attributes"]["db.statement"] == "SELECT 1"
+    assert query["attributes"]["db.system"] in ("postgresql", "sqlite")
+    assert query["parent_span_id"] == server["span_id"]
+
+
+@pytest.mark.django_db
+def test_an_unsampled_request_s_statements_are_not_wrapped(spans_file, monkeypatch):
+    tracer = sampled_tracer(0.0, spans_file)
+    made = []
+    monkeypatch.setattr("mini_common.tracing.tracer", lambda: made.append(1) or tracer)
+    response = serve(tracer, f"00-{LOW_TRACE_ID}-00f067aa0ba902b7-01", _request_with_a_query)
+    assert response.status_code == 200 and response["X-Request-ID"]
+    assert made == [] and not spans_file.exists()
