@@ -92,14 +92,15 @@ def test_hang_answers_503_within_the_budget_and_opens_the_breaker(system, manage
 
 
 def test_delay_makes_the_order_slower_and_it_still_succeeds(system, manage, user):
-    chaos_on(manage, "billing", "--delay", "600")
-    assert "mini_billing  delay: every answer 600 ms late; since " in status(manage)
+    # Well under READ_TIMEOUT: billing's own work on a loaded machine must fit beside it.
+    chaos_on(manage, "billing", "--delay", "300")
+    assert "mini_billing  delay: every answer 300 ms late; since " in status(manage)
     started = time.monotonic()
     response = user.order(ONE_ITEM)
     elapsed = time.monotonic() - started
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "PAID"
-    assert elapsed >= 0.6, elapsed
+    assert elapsed >= 0.3, elapsed
 
 
 def test_errors_fail_every_call_and_a_change_of_fault_restarts_nothing(system, manage, user):
