@@ -76,7 +76,7 @@ class AccountCreateApi(APIView):
             ),
         },
     )
-    @idempotent
+    @idempotent(one_transaction=True)
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -232,7 +232,7 @@ class OperateApi(APIView):
             ),
         },
     )
-    @idempotent
+    @idempotent(one_transaction=True)
     def post(self, request):
         # Before validation: a user may never make a PAYMENT, so telling them what
         # a PAYMENT would need (an orderId) answers the wrong question.

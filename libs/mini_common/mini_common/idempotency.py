@@ -26,7 +26,9 @@ client can write to: a client sending that key gets a key of its own.
 
 ``@idempotent`` stores the final answer, success or business failure alike; a
 400 stores nothing (a corrected retry may reuse the key), and a 5xx leaves the
-key claimable at once, so that a retry resumes the work.
+key claimable at once, so that a retry resumes the work. With
+``one_transaction=True`` (views that change nothing but rows of their own
+database) the claim, the work and the answer are one transaction.
 """
 
 import enum
@@ -40,7 +42,7 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -180,19 +182,29 @@ def claim_row(
 # --- @idempotent: the key's record is an IdempotencyRecord with the stored answer ----------
 
 
-def _record_claim(request, key: str, fingerprint: str) -> Claimed[IdempotencyRecord]:
-    scope = {
+def _record_scope(request, key: str) -> dict[str, str]:
+    return {
         "service": calling_service(request),
         "username": getattr(request.user, "username", "") or "",
         "method": request.method,
         "path": request.path[:255],
         "key": key,
     }
+
+
+def _new_record(scope: dict[str, str], fingerprint: str, lease: datetime) -> IdempotencyRecord:
+    return IdempotencyRecord.objects.create(
+        **scope,
+        fingerprint=fingerprint,
+        state=IdempotencyRecord.State.PROCESSING,
+        locked_until=lease,
+    )
+
+
+def _record_claim(scope: dict[str, str], fingerprint: str) -> Claimed[IdempotencyRecord]:
     Record = IdempotencyRecord
     return claim_row(
-        create=lambda lease: Record.objects.create(
-            **scope, fingerprint=fingerprint, state=Record.State.PROCESSING, locked_until=lease
-        ),
+        create=lambda lease: _new_record(scope, fingerprint, lease),
         find=lambda: Record.objects.filter(**scope).first(),
         same_request=lambda record: record.fingerprint == fingerprint,
         finished=lambda record: record.state == Record.State.COMPLETED,
@@ -233,35 +245,98 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def idempotent(view_method=None, *, secret_fields: tuple[str, ...] = ()):
+def _answer_of(view, request, view_method, args, kwargs) -> Response:
+    """The view's answer; an exception rendered as DRF would (a database error is raised)."""
+    try:
+        return view_method(view, request, *args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - rendered like DRF would, then stored
+        return view.handle_exception(exc)
+
+
+class _KeyTaken(Exception):
+    """The key's record exists: an earlier request's, or a concurrent one's now committed."""
+
+
+class _Undone(Exception):
+    """An answer that is not stored (a 400 or a 5xx): its transaction rolls back."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _in_one_transaction(view, request, view_method, args, kwargs, *, scope, fingerprint, secret):
+    """The key's claim, the view's work and its stored answer, committed together or not at all."""
+    try:
+        with transaction.atomic():
+            try:
+                # No savepoint: a taken key ends this transaction before any work.
+                record = _new_record(scope, fingerprint, lease_from(timezone.now()))
+            except IntegrityError:
+                raise _KeyTaken from None
+            response = _answer_of(view, request, view_method, args, kwargs)
+            if response.status_code == 400 or response.status_code >= 500:
+                raise _Undone(response)  # the claim goes with the work: the key stays free
+            _record_answer(record, response, secret)
+    except _Undone as undone:
+        return undone.response
+    return response
+
+
+def idempotent(
+    view_method=None, *, secret_fields: tuple[str, ...] = (), one_transaction: bool = False
+):
     """Honour the Idempotency-Key header on a DRF view method (see the module's docstring).
 
     The view runs with the key claimed and its answer is stored afterwards; an
     exception is rendered as DRF would render it, then stored like any answer.
+
+    ``one_transaction``: for views whose only effects are rows of this database
+    (mini_billing's money moves): the claim, the work and the stored answer are
+    one transaction, one commit instead of three. The view's own ``atomic()``
+    blocks become savepoints. A concurrent request with the same key waits at
+    its claim until the first commits, then gets its answer; a key held
+    otherwise is settled by ``claim_row`` as usual.
+
     ``secret_fields``: top-level fields of the answer that are never stored, so
     a replay answers without them (mini_auth's tokens: a stored token would be
     a session readable in the database and replayed to whoever repeats the request).
     """
     if view_method is None:
-        return functools.partial(idempotent, secret_fields=secret_fields)
+        return functools.partial(
+            idempotent, secret_fields=secret_fields, one_transaction=one_transaction
+        )
 
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
         key = request_key(request)
         if key is None:
             return view_method(self, request, *args, **kwargs)
-        claimed = _record_claim(request, key, payload_fingerprint(request.data))
+        scope = _record_scope(request, key)
+        fingerprint = payload_fingerprint(request.data)
+        if one_transaction:
+            try:
+                return _in_one_transaction(
+                    self,
+                    request,
+                    view_method,
+                    args,
+                    kwargs,
+                    scope=scope,
+                    fingerprint=fingerprint,
+                    secret=secret_fields,
+                )
+            except _KeyTaken:
+                pass  # claim_row finds the key's record: replay, 409, 422 or resume
+        claimed = _record_claim(scope, fingerprint)
         if claimed.replayed:
             return mark_replayed(request, _replay(claimed.row))
         try:
-            response = view_method(self, request, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - rendered like DRF would, then stored
-            try:
-                response = self.handle_exception(exc)
-            except Exception:
-                # DRF does not render it (a database error): free the key, then fail.
-                _record_answer(claimed.row, Response(status=500), secret_fields)
-                raise
+            response = _answer_of(self, request, view_method, args, kwargs)
+        except Exception:
+            # DRF does not render it (a database error): free the key, then fail.
+            _record_answer(claimed.row, Response(status=500), secret_fields)
+            raise
         _record_answer(claimed.row, response, secret_fields)
         return response
 

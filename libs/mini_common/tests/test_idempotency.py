@@ -5,7 +5,7 @@ from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from mini_common.errors import IdempotencyKeyReused, RequestInProgress
-from mini_common.idempotency import Claim, claim_row
+from mini_common.idempotency import Claim, claim_row, payload_fingerprint
 from mini_common.models import IdempotencyRecord
 from mini_common.testing import migrated_to, migrations_restored  # noqa: F401 (fixture)
 from tests.urls import CALLS
@@ -267,6 +267,84 @@ def test_a_conflict_that_is_not_the_keys_is_an_error():
             same_request=lambda row: True,
             finished=lambda row: False,
         )
+
+
+# --- @idempotent(one_transaction=True): the claim, the work and the answer commit together
+
+
+def post_once(client, outcome="ok", key="k-1"):
+    body = {**BODY, "outcome": outcome}
+    return client.post("/charge-in-one-transaction", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def work_rows() -> list[str]:
+    return list(IdempotencyRecord.objects.filter(path="work").values_list("key", flat=True))
+
+
+def test_one_transaction_commits_the_work_with_its_answer_and_replays_it(alice):
+    first, again = post_once(alice), post_once(alice)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() == {"n": 1}
+    assert again["Idempotent-Replayed"] == "true"
+    assert len(CALLS) == 1  # the replay ran nothing
+    assert work_rows() == ["charge-1"]
+
+
+def test_one_transaction_business_failure_is_stored_with_its_work(alice):
+    first, again = post_once(alice, "poor"), post_once(alice, "poor")
+    assert (first.status_code, again.status_code) == (402, 402)
+    assert again["Idempotent-Replayed"] == "true"
+    assert work_rows() == ["charge-1"]
+
+
+def test_one_transaction_5xx_undoes_the_work_and_frees_the_key(alice):
+    assert post_once(alice, "down").status_code == 503
+    assert work_rows() == []
+    assert not IdempotencyRecord.objects.filter(path="/charge-in-one-transaction").exists()
+    assert post_once(alice, "down").status_code == 503
+    assert len(CALLS) == 2  # the retry really ran
+
+
+def test_one_transaction_400_stores_nothing(alice):
+    response = alice.post(
+        "/charge-in-one-transaction", {"amount": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    assert response.status_code == 400
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_one_transaction_key_held_by_a_running_request_is_409_without_work(alice):
+    hold_key("/charge-in-one-transaction", payload_fingerprint({**BODY, "outcome": "ok"}))
+    assert post_once(alice).status_code == 409
+    assert (CALLS, work_rows()) == ([], [])
+
+
+def test_one_transaction_another_body_is_422(alice):
+    post_once(alice)
+    response = alice.post(
+        "/charge-in-one-transaction",
+        {**BODY, "amount": "11"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_reused"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_transaction_is_one_transaction(alice):
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((sql.split()[0].upper(), connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert post_once(alice).status_code == 201
+    # The claim, the work (in its savepoint) and the answer; nothing in autocommit.
+    # (SQLite's backend sends its BEGIN as a statement; psycopg2 sends it by itself.)
+    data = [s for s in statements if s[0] not in ("BEGIN", "SAVEPOINT", "RELEASE")]
+    assert data == [("INSERT", True), ("INSERT", True), ("UPDATE", True)]
 
 
 # --- the migration that put the calling service in the scope -----------------------------

@@ -1,4 +1,6 @@
+from django.db import transaction
 from django.urls import path
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -7,6 +9,7 @@ from mini_common.errors import DependencyUnavailable, InsufficientFunds
 from mini_common.failfast import fail_fast
 from mini_common.fields import EnumField, MoneyField
 from mini_common.idempotency import idempotent
+from mini_common.models import IdempotencyRecord
 from mini_common.ping import HopsPingApi
 from mini_common.urls import common_urlpatterns
 
@@ -54,8 +57,37 @@ class ChargeThroughBillingApi(ChargeApi):
         return ChargeApi.post.__wrapped__(self, request)
 
 
+def _work_row(key: str) -> IdempotencyRecord:
+    """A row standing for the work of ChargeInOneTransactionApi (path "work")."""
+    return IdempotencyRecord.objects.create(
+        username="-",
+        method="-",
+        path="work",
+        key=key,
+        fingerprint="-",
+        state="COMPLETED",
+        locked_until=timezone.now(),
+    )
+
+
+class ChargeInOneTransactionApi(ChargeApi):
+    """Work that is only rows of this database, like mini_billing's money moves."""
+
+    @idempotent(one_transaction=True)
+    def post(self, request):
+        data = self.validated(request)
+        with transaction.atomic():  # a savepoint inside the request's transaction
+            _work_row(f"charge-{len(CALLS)}")
+        if data["outcome"] == "poor":
+            raise InsufficientFunds("not enough")
+        if data["outcome"] == "down":
+            raise DependencyUnavailable("billing")
+        return Response({"n": len(CALLS)}, status=201)
+
+
 urlpatterns = [
     path("charge", ChargeApi.as_view()),
+    path("charge-in-one-transaction", ChargeInOneTransactionApi.as_view()),
     path("charge-through-billing", ChargeThroughBillingApi.as_view()),
     path("hops", HopsPingApi.as_view(hops=(("billing", "/b/ping"), ("notif", "/n/ping")))),
     *common_urlpatterns("test"),
