@@ -33,6 +33,10 @@ CHAOS_ENV = {
     "MINI_READ_TIMEOUT": str(READ_TIMEOUT),
     "MINI_BREAKER_FAIL_MAX": str(BREAKER_FAIL_MAX),
     "MINI_BREAKER_RESET_TIMEOUT": str(BREAKER_RESET_TIMEOUT),
+    # A worker whose breaker an earlier test opened makes its next call a trial,
+    # a GET /healthz: it gets the same time as a call, so that a delayed billing
+    # passes it and a hung one fails it after the read timeout, like any call.
+    "MINI_BREAKER_PROBE_TIMEOUT": str(READ_TIMEOUT),
     "MINI_REQUEST_BUDGET": str(REQUEST_BUDGET),
 }
 COMMAND_TIMEOUT = 120

@@ -92,7 +92,7 @@ def test_hang_answers_503_within_the_budget_and_opens_the_breaker(system, manage
 
 
 def test_delay_makes_the_order_slower_and_it_still_succeeds(system, manage, user):
-    # Well under READ_TIMEOUT: billing's own work on a loaded machine must fit beside it.
+    # Well under READ_TIMEOUT: billing's own work must fit beside it.
     chaos_on(manage, "billing", "--delay", "300")
     assert "mini_billing  delay: every answer 300 ms late; since " in status(manage)
     started = time.monotonic()
