@@ -22,6 +22,7 @@ tools/manage_all/; tests use it through this module:
     ok, report = manage_all.audit_system(system)
 """
 
+import os
 import sys
 
 from tools.manage_all import (
@@ -60,4 +61,10 @@ __all__ = [
 ]
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        # The reader went away (`... | head`): nothing more to say, and nothing to
+        # flush on exit either (Python's recipe for SIGPIPE, docs of the signal module).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
