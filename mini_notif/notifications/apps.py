@@ -8,5 +8,7 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from mini_common import metrics
         from notifications.metrics import NotificationsCollector
+        from notifications.models import ReconcileRun
 
         metrics.collect_at_scrape(NotificationsCollector())
+        metrics.collect_at_scrape(metrics.ReconcileCollector(ReconcileRun))

@@ -4,13 +4,11 @@
   yet, PENDING (being sent, or left by a request that died) and FAILED (to be
   retried by ``reconcile``, or, past NOTIF_MAX_ATTEMPTS, by a human);
 - ``mini_notifications_owed_oldest_age_seconds``: how long the oldest of them
-  has been waiting (0 when there is none);
-- ``mini_reconcile_last_{start,success,failure}_timestamp_seconds``: the last
-  ``manage.py reconcile`` run (``ReconcileRun``).
+  has been waiting (0 when there is none).
 
-Two queries per scrape: the unsent rows grouped by status (the
-delivery_status index; few rows while delivery works), and the one
-ReconcileRun row.
+One query per scrape: the unsent rows grouped by status (the delivery_status
+index; few rows while delivery works). The last reconcile run is exported by
+``mini_common.metrics.ReconcileCollector`` (registered in apps.py).
 """
 
 from collections.abc import Iterable
@@ -20,7 +18,7 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from mini_common import metrics
-from notifications.models import Notification, ReconcileRun
+from notifications.models import Notification
 from notifications.services import UNSENT
 
 OWED = ("mini_notifications_owed", "Notifications not delivered yet, by delivery status")
@@ -35,7 +33,6 @@ class NotificationsCollector:
         return [
             GaugeMetricFamily(*OWED, labels=["delivery_status"]),
             GaugeMetricFamily(*OLDEST_OWED),
-            *metrics.reconcile_families(None),
         ]
 
     def collect(self) -> Iterable[Metric]:
@@ -53,5 +50,4 @@ class NotificationsCollector:
         return [
             owed,
             GaugeMetricFamily(*OLDEST_OWED, value=metrics.age_seconds(oldest, now)),
-            *metrics.reconcile_families(ReconcileRun),
         ]

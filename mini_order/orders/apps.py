@@ -8,5 +8,7 @@ class OrdersConfig(AppConfig):
     def ready(self):
         from mini_common import metrics
         from orders.metrics import OrdersCollector
+        from orders.models import ReconcileRun
 
         metrics.collect_at_scrape(OrdersCollector())
+        metrics.collect_at_scrape(metrics.ReconcileCollector(ReconcileRun))

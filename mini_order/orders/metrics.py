@@ -3,12 +3,11 @@
 - ``mini_orders_new``: orders in status NEW now;
 - ``mini_orders_new_oldest_age_seconds``: how long the oldest of them has been
   NEW (0 when there is none): an order whose payment step did not finish,
-  which the same request repeated or ``reconcile`` settles;
-- ``mini_reconcile_last_{start,success,failure}_timestamp_seconds``: the last
-  ``manage.py reconcile`` run (``ReconcileRun``).
+  which the same request repeated or ``reconcile`` settles.
 
-Two queries per scrape: the NEW orders' count and oldest ``created_at`` from
-the (status, created_at) index, and the one ReconcileRun row.
+One query per scrape: the NEW orders' count and oldest ``created_at`` from
+the (status, created_at) index. The last reconcile run is exported by
+``mini_common.metrics.ReconcileCollector`` (registered in apps.py).
 """
 
 from collections.abc import Iterable
@@ -18,7 +17,7 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from mini_common import metrics
-from orders.models import Order, ReconcileRun
+from orders.models import Order
 
 NEW_ORDERS = ("mini_orders_new", "Orders in status NEW now")
 OLDEST_NEW_ORDER = (
@@ -32,7 +31,6 @@ class OrdersCollector:
         return [
             GaugeMetricFamily(*NEW_ORDERS),
             GaugeMetricFamily(*OLDEST_NEW_ORDER),
-            *metrics.reconcile_families(None),
         ]
 
     def collect(self) -> Iterable[Metric]:
@@ -43,5 +41,4 @@ class OrdersCollector:
         return [
             GaugeMetricFamily(*NEW_ORDERS, value=new["count"]),
             GaugeMetricFamily(*OLDEST_NEW_ORDER, value=metrics.age_seconds(new["oldest"], now)),
-            *metrics.reconcile_families(ReconcileRun),
         ]

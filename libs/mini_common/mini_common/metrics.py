@@ -303,8 +303,8 @@ def reconcile_families(model: ReconcileRunModel | None) -> list[GaugeMetricFamil
 
 
 class ReconcileCollector:
-    """The scrape-time collector of ``reconcile_families(model)``: for a service whose
-    only database gauges are its reconcile runs (mini_auth). Register it from ``ready()``:
+    """The scrape-time collector of ``reconcile_families(model)``, for every service
+    that reconciles. Register it from ``ready()``:
     ``collect_at_scrape(ReconcileCollector(ReconcileRun))``."""
 
     def __init__(self, model: ReconcileRunModel):
